@@ -1,0 +1,111 @@
+"""The ``archive`` command: Flask's commands (run, routes, shell) and the archive's own."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from archive import importer, migrate
+from archive.db import get_db
+from archive.store import Tally
+
+DEMO = Path(__file__).resolve().parent / "demo" / "seed.json"
+PROGRESS_THRESHOLD = 2000
+
+
+def main() -> None:
+    """Run the ``archive`` command group."""
+    from archive import create_app
+
+    group = FlaskGroup(create_app=lambda: create_app(), help="The dissent archive.")
+    group(prog_name="archive")
+
+
+@click.command("migrate")
+@with_appcontext
+def migrate_command() -> None:
+    """Upgrade the database schema to the newest migration."""
+    migrate.upgrade(get_db())
+    click.echo(f"database at migration {migrate.head_revision()}")
+
+
+@click.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--actor", default="import", show_default=True, help="Who the revisions name.")
+@with_appcontext
+def import_command(files: tuple[Path, ...], actor: str) -> None:
+    """Import JSON documents and CSV tables (or folders of them), all or nothing."""
+    _import(list(files), actor)
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Load the demo data (the seed article); loading it again changes nothing."""
+    _import([DEMO], "demo")
+
+
+def _import(paths: list[Path], actor: str) -> None:
+    _require_schema()
+    with _progress() as progress:
+        try:
+            result = importer.run(get_db(), paths, actor=actor, progress=progress)
+        except importer.ImportRejected as rejected:
+            for problem in rejected.problems:
+                click.echo(f"error: {problem}", err=True)
+            click.echo(f"import rejected: {len(rejected.problems)} problem(s); nothing was "
+                       "written", err=True)
+            sys.exit(1)
+    click.echo(_summary(result.tally))
+    click.echo(f"dataset version {result.version_before} -> {result.version_after}")
+
+
+def _summary(tally: Tally) -> str:
+    lines = []
+    for kind, counts in sorted(tally.counts.items()):
+        parts = [f"{counts.get(o, 0)} {o}" for o in ("created", "updated", "unchanged", "deleted")]
+        lines.append(f"{kind + ':':<11} {', '.join(parts)}")
+    return "\n".join(lines) or "nothing to import"
+
+
+class _progress:
+    """A progress bar shown only for imports of more than a few thousand records."""
+
+    def __enter__(self) -> Callable[[int, int], None]:
+        self.bar: Any = None
+        self.shown = 0
+        return self.update
+
+    def update(self, done: int, total: int) -> None:
+        if total < PROGRESS_THRESHOLD:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="importing", file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+def _require_schema() -> None:
+    database = get_db()
+    if migrate.current_revision(database) != migrate.head_revision():
+        raise click.ClickException("the database is not at the newest migration: run "
+                                   "`archive migrate` first")
+
+
+def init_app(app: Flask) -> None:
+    """Register the archive's commands on the app."""
+    for command in (migrate_command, import_command, demo_command):
+        app.cli.add_command(command)
+
+

@@ -1,0 +1,123 @@
+"""The declarative base, the engine and its sessions.
+
+SQLite runs in WAL mode with a busy timeout, and every write transaction starts with
+``BEGIN IMMEDIATE`` so that two read-then-write transactions cannot interleave and lose an
+update (SQLite's default deferred transaction lets both read, then fails or overwrites).
+On PostgreSQL a write transaction takes a transaction-scoped advisory lock for the same effect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.orm import DeclarativeBase, Session
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+WRITE = "archive_write"
+# Any constant works; it only has to be the same in every process of one deployment.
+PG_WRITE_LOCK = 7_305_871_244
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Database:
+    """One engine for a database URL, with read and write session factories."""
+
+    def __init__(self, url: str, busy_timeout: float = 30.0) -> None:
+        self.url = make_url(url)
+        if self.url.get_backend_name() == "sqlite" and self.url.database:
+            Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = create_engine(self.url, connect_args=_connect_args(self.url, busy_timeout))
+        _install_transaction_events(self.engine)
+        self.write_engine = self.engine.execution_options(**{WRITE: True})
+
+    def session(self) -> Session:
+        """Return a session for reading (it may write, without the write lock)."""
+        return Session(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """Yield a session in a write transaction, committed at the end or rolled back."""
+        with Session(self.write_engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def _connect_args(url: Any, busy_timeout: float) -> dict[str, Any]:
+    if url.get_backend_name() == "sqlite":
+        return {"timeout": busy_timeout}
+    return {}
+
+
+def _install_transaction_events(engine: Engine) -> None:
+    """Make SQLite begin transactions itself, IMMEDIATE for writes; lock writes on PostgreSQL."""
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Take transaction control away from the sqlite3 module (it would BEGIN lazily).
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def on_begin(conn: Connection) -> None:
+            write = conn.get_execution_options().get(WRITE, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    elif engine.dialect.name == "postgresql":
+
+        @event.listens_for(engine, "begin")
+        def on_begin_pg(conn: Connection) -> None:
+            if conn.get_execution_options().get(WRITE, False):
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
+
+
+def get_db(app: Flask | None = None) -> Database:
+    """Return the application's database."""
+    db: Database = (app or current_app).extensions["archive.db"]
+    return db
+
+
+def get_session() -> Session:
+    """Return the read session of the current request, opening it on first use."""
+    if "db_session" not in g:
+        g.db_session = get_db().session()
+    session: Session = g.db_session
+    return session
+
+
+def close_session(_exc: BaseException | None = None) -> None:
+    """Close the request's session, if one was opened."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def init_app(app: Flask) -> None:
+    """Attach the database to the app."""
+    app.extensions["archive.db"] = Database(
+        app.config["DATABASE_URL"], busy_timeout=app.config["BUSY_TIMEOUT"]
+    )
+    app.teardown_appcontext(close_session)
