@@ -59,8 +59,10 @@ def _import(paths: list[Path], actor: str) -> None:
         except importer.ImportRejected as rejected:
             for problem in rejected.problems:
                 click.echo(f"error: {problem}", err=True)
-            click.echo(f"import rejected: {len(rejected.problems)} problem(s); nothing was "
-                       "written", err=True)
+            click.echo(
+                f"import rejected: {len(rejected.problems)} problem(s); nothing was written",
+                err=True,
+            )
             sys.exit(1)
     click.echo(_summary(result.tally))
     click.echo(f"dataset version {result.version_before} -> {result.version_after}")
@@ -99,13 +101,12 @@ class _progress:
 def _require_schema() -> None:
     database = get_db()
     if migrate.current_revision(database) != migrate.head_revision():
-        raise click.ClickException("the database is not at the newest migration: run "
-                                   "`archive migrate` first")
+        raise click.ClickException(
+            "the database is not at the newest migration: run `archive migrate` first"
+        )
 
 
 def init_app(app: Flask) -> None:
     """Register the archive's commands on the app."""
     for command in (migrate_command, import_command, demo_command):
         app.cli.add_command(command)
-
-

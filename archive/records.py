@@ -377,9 +377,11 @@ def clean_fields(
             problems.append(Problem(where, field_name, str(error)))
     if kind == "source":
         problems += _check_capture(cleaned, where)
+    # The fields that make the natural key are needed even to update a stored record.
     for field_name in ("key", "statement", "person"):
-        spec = fields.get(field_name)
-        if spec and spec.required and field_name not in cleaned and not _has(problems, field_name):
+        key_field = fields.get(field_name)
+        needed = key_field is not None and key_field.required
+        if needed and field_name not in cleaned and not _has(problems, field_name):
             problems.append(Problem(where, field_name, "is required"))
     return cleaned, problems
 

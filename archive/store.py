@@ -7,7 +7,7 @@ dataset version is the newest revision's id.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -206,7 +206,7 @@ def _event(row: Event) -> Record:
     }
 
 
-SNAPSHOTS = {
+SNAPSHOTS: dict[str, Callable[[Any], Record]] = {
     "district": _district,
     "person": _person,
     "source": _source,
@@ -263,16 +263,18 @@ def apply(kind: str, row: Any, record: Mapping[str, Any], rows: Rows) -> None:
         row.cites = rows.get("source", record["cites"])
     elif kind == "statement":
         row.districts = [rows.get("district", key) for key in record["districts"]]
-        row.demands = [Demand(demand=d, position=i) for i, d in enumerate(record["demands"], 1)]
-        row.translations = [
-            Translation(
-                language=t["language"],
-                text=t["text"],
-                translator=t["translator"],
-                source=rows.get("source", t["source"]),
-            )
-            for t in record["translations"]
-        ]
+        row.demands = _reuse(
+            row.demands,
+            "demand",
+            [{"demand": demand, "position": i} for i, demand in enumerate(record["demands"], 1)],
+            Demand,
+        )
+        row.translations = _reuse(
+            row.translations,
+            "language",
+            [{**t, "source": rows.get("source", t["source"])} for t in record["translations"]],
+            Translation,
+        )
     elif kind == "signature":
         row.statement = rows.get("statement", record["statement"])
         row.person = rows.get("person", record["person"])
@@ -283,6 +285,22 @@ def apply(kind: str, row: Any, record: Mapping[str, Any], rows: Rows) -> None:
         row.people = [rows.get("person", key) for key in record["people"]]
     if kind in ("statement", "signature", "event"):
         row.sources = [rows.get("source", key) for key in record["sources"]]
+
+
+def _reuse(current: list[Any], match: str, wanted: list[dict[str, Any]], model: Any) -> list[Any]:
+    """Return child rows for ``wanted``, updating the current row that has the same ``match``.
+
+    Replacing children with new objects would insert before the old ones are deleted, and so
+    break a unique constraint such as one translation per language.
+    """
+    by_match = {getattr(child, match): child for child in current}
+    children = []
+    for values in wanted:
+        child = by_match.get(values[match]) or model()
+        for name, value in values.items():
+            setattr(child, name, value)
+        children.append(child)
+    return children
 
 
 def _new_row(kind: str) -> Any:

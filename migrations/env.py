@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
 
 from archive import models  # noqa: F401  (registers the tables on the metadata)
 from archive.db import Base, Database
@@ -26,7 +27,7 @@ def run_migrations_online() -> None:
     database.dispose()
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -17,9 +17,18 @@ from archive.db import Database, get_db
 from archive.store import dataset_version
 
 TABLES = [
-    models.District, models.DistrictName, models.Person, models.PersonName, models.Source,
-    models.Statement, models.Demand, models.Translation, models.Signature, models.Event,
-    models.Changeset, models.Revision,
+    models.District,
+    models.DistrictName,
+    models.Person,
+    models.PersonName,
+    models.Source,
+    models.Statement,
+    models.Demand,
+    models.Translation,
+    models.Signature,
+    models.Event,
+    models.Changeset,
+    models.Revision,
 ]
 
 

@@ -20,12 +20,15 @@ def init_app(app: Flask) -> None:
 def _http_error(error: HTTPException) -> tuple[str, int]:
     """Render an HTTP error as a page."""
     code = error.code or 500
-    return render_template("error.html", code=code, title=error.name,
-                           message=error.description), code
+    return render_template(
+        "error.html", code=code, title=error.name, message=error.description
+    ), code
 
 
 def _database_unavailable(_error: Exception) -> tuple[str, int]:
     """Answer 503 when the database is missing, locked or not migrated."""
-    message = ("The archive's database cannot be read right now. If it is new, run "
-               "`archive migrate` and `archive demo`.")
+    message = (
+        "The archive's database cannot be read right now. If it is new, run "
+        "`archive migrate` and `archive demo`."
+    )
     return render_template("error.html", code=503, title="Unavailable", message=message), 503

@@ -356,7 +356,6 @@ def upgrade() -> None:
         )
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("signature_sources", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_signature_sources_source_id"))

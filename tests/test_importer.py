@@ -1,0 +1,193 @@
+"""Importing: the demo data, idempotence, updates with revisions, CSV tables, inline people."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from archive import importer
+from archive.cli import DEMO
+from archive.db import Database
+from archive.models import Changeset, Revision, Signature, Source, Statement
+from tests.conftest import row_counts
+
+RESIGNATION = "2022-09-municipal-deputies-demand-putin-resignation"
+
+
+def _write_json(path: Path, document: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def _demo_document() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(DEMO.read_text(encoding="utf-8"))
+    return document
+
+
+def test_demo_loads_what_the_article_states(demo: Any, db: Database) -> None:
+    counts = row_counts(db)
+    assert counts["statements"] == 3
+    assert counts["people"] == 2
+    assert counts["districts"] == 5
+    assert counts["sources"] == 4
+    assert counts["events"] == 1
+    assert counts["signatures"] == 2
+    with db.session() as session:
+        statement = session.scalars(select(Statement).where(Statement.key == RESIGNATION)).one()
+        assert statement.date == "2022-09"
+        assert statement.reported_signatories == 18
+        assert [s.person.name for s in statement.signatures] == ["Ksenia Thorstrom"]
+        assert [d.key for d in statement.districts] == ["ru/moscow", "ru/spb", "ru/spb/kolpino"]
+        inkl = session.scalars(select(Source).where(Source.publisher == "inkl")).one()
+        chain = [inkl.publisher]
+        source: Source | None = inkl
+        while source is not None and source.cites is not None:
+            source = source.cites
+            chain.append(source.publisher or "")
+        assert chain == ["inkl", "Daily Mirror", "Daily Mail", "Twitter"]
+        article = (DEMO.parent / "seed-article.txt").read_bytes()
+        assert inkl.capture_text is not None
+        assert inkl.capture_text.encode("utf-8") == article
+        assert inkl.capture_sha256 == hashlib.sha256(article).hexdigest()
+
+
+def test_second_import_writes_no_row_and_no_revision(demo: Any, db: Database, runner: Any) -> None:
+    before = row_counts(db)
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "0 created, 0 updated, 3 unchanged" in result.output
+    assert row_counts(db) == before
+
+
+def test_edited_file_updates_and_writes_revision(demo: Any, db: Database, tmp_path: Path) -> None:
+    document = _demo_document()
+    document["statements"][0]["title"] = "Corrected title"
+    path = _write_json(tmp_path / "edited.json", document)
+    # The capture file is named relative to the document.
+    (tmp_path / "seed-article.txt").write_bytes((DEMO.parent / "seed-article.txt").read_bytes())
+    result = importer.run(db, [path], actor="editor")
+    assert result.tally.counts["statement"] == {"updated": 1, "unchanged": 2}
+    assert result.version_after == result.version_before + 1
+    with db.session() as session:
+        revision = session.scalars(select(Revision).order_by(Revision.id.desc())).first()
+        assert revision is not None
+        assert (revision.record_type, revision.record_key, revision.action) == (
+            "statement",
+            RESIGNATION,
+            "update",
+        )
+        assert revision.before is not None and revision.after is not None
+        assert revision.before["title"] == "Municipal deputies demand Vladimir Putin's resignation"
+        assert revision.after["title"] == "Corrected title"
+        assert revision.after["reported_signatories"] == 18
+        assert session.get(Changeset, revision.changeset_id).actor == "editor"  # type: ignore[union-attr]
+
+
+def test_fields_left_out_keep_their_stored_values(demo: Any, db: Database, tmp_path: Path) -> None:
+    path = _write_json(
+        tmp_path / "patch.json", {"statements": [{"key": RESIGNATION, "summary": None}]}
+    )
+    importer.run(db, [path])
+    with db.session() as session:
+        statement = session.scalars(select(Statement).where(Statement.key == RESIGNATION)).one()
+        assert statement.summary is None
+        assert statement.title == "Municipal deputies demand Vladimir Putin's resignation"
+        assert [d.demand for d in statement.demands] == ["resignation"]
+
+
+def test_signature_left_out_of_a_listed_set_is_deleted_with_revision(
+    demo: Any, db: Database, tmp_path: Path
+) -> None:
+    path = _write_json(
+        tmp_path / "nosig.json", {"statements": [{"key": RESIGNATION, "signatures": []}]}
+    )
+    result = importer.run(db, [path])
+    assert result.tally.counts["signature"] == {"deleted": 1}
+    with db.session() as session:
+        assert session.scalars(select(Signature)).all().__len__() == 1
+        revision = session.scalars(select(Revision).order_by(Revision.id.desc())).first()
+        assert revision is not None and revision.action == "delete"
+        assert revision.before is not None and revision.before["person"] == "ksenia-thorstrom"
+        assert revision.after is None
+
+
+def test_inline_person_gets_a_derived_key(demo: Any, db: Database) -> None:
+    with db.session() as session:
+        keys = session.scalars(select(Signature).order_by(Signature.id)).all()
+        assert [s.person.key for s in keys] == ["ksenia-thorstrom", "kunin-vasily-evgenievich"]
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("Kunin Vasily Evgenievich", "kunin-vasily-evgenievich"),
+        ("Ксения Торстрем", "kseniya-torstrem"),
+        ("Jean-Luc  O'Brien", "jean-luc-o-brien"),
+    ],
+)
+def test_person_key_rule(name: str, key: str) -> None:
+    from archive.records import person_key_for
+
+    assert person_key_for(name) == key
+
+
+def test_csv_tables_import_and_reimport_unchanged(app: Any, db: Database, tmp_path: Path) -> None:
+    (tmp_path / "people.csv").write_text(
+        "key,name,description\r\n"
+        'ivan-petrov,Ivan Petrov,"Deputy, ""Kolpino"""\r\n'
+        "anna-ivanova,Anna Ivanova,\r\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "aliases.csv").write_text(
+        "person_key,language,name\r\nivan-petrov,ru,Иван Петров\r\nivan-petrov,,Ivan Petroff\r\n",
+        encoding="utf-8",
+    )
+    first = importer.run(db, [tmp_path])
+    assert first.tally.counts["person"] == {"created": 2}
+    with db.session() as session:
+        from archive.store import Rows, snapshot
+
+        ivan = snapshot("person", Rows(session).get("person", "ivan-petrov"))
+    assert ivan == {
+        "key": "ivan-petrov",
+        "name": "Ivan Petrov",
+        "description": 'Deputy, "Kolpino"',
+        "names": {"ru": "Иван Петров"},
+        "aliases": ["Ivan Petroff"],
+    }
+    before = row_counts(db)
+    second = importer.run(db, [tmp_path / "people.csv", tmp_path / "aliases.csv"])
+    assert second.tally.counts["person"] == {"unchanged": 2}
+    assert row_counts(db) == before
+
+
+def test_csv_part_table_replaces_the_list_of_the_records_it_covers(
+    app: Any, db: Database, tmp_path: Path
+) -> None:
+    (tmp_path / "people.csv").write_text("key,name\nivan-petrov,Ivan Petrov\n", encoding="utf-8")
+    (tmp_path / "aliases.csv").write_text(
+        "person_key,language,name\nivan-petrov,,Ivan Petroff\n", encoding="utf-8"
+    )
+    importer.run(db, [tmp_path])
+    (tmp_path / "aliases.csv").write_text("person_key,language,name\n", encoding="utf-8")
+    result = importer.run(db, [tmp_path])
+    assert result.tally.counts["person"] == {"updated": 1}
+
+
+def test_url_of_another_source_is_refused(demo: Any, db: Database, tmp_path: Path) -> None:
+    document = {
+        "sources": [
+            {"key": "a", "kind": "news", "url": "https://example.org/x"},
+            {"key": "b", "kind": "news", "url": "https://example.org/x"},
+        ]
+    }
+    with pytest.raises(importer.ImportRejected) as rejected:
+        importer.run(db, [_write_json(tmp_path / "urls.json", document)])
+    assert [str(p) for p in rejected.value.problems] == [
+        "urls.json: sources[1] (b): url: https://example.org/x already belongs to source 'a'"
+    ]
