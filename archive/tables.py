@@ -160,6 +160,16 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
+        "statement_districts",
+        "statement",
+        (
+            _c("statement_key", "key", "key of the statement", True),
+            _c("district_key", None, "key of a district where its signatories hold office"),
+        ),
+        part="districts",
+        item=_district_item,
+    ),
+    Table(
         "translations",
         "statement",
         (
