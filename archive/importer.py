@@ -403,11 +403,14 @@ def _sort_key(item: Any) -> str:
 # Reading files.
 
 
-def expand(paths: Iterable[Path]) -> list[Path]:
+def expand(paths: Iterable[Path], batch: Batch) -> list[Path]:
     """Return the files to import: each file given, and the CSV tables in each folder given."""
     files: list[Path] = []
     for path in paths:
-        files += sorted(path.glob("*.csv")) if path.is_dir() else [path]
+        tables = sorted(path.glob("*.csv")) if path.is_dir() else [path]
+        if not tables:
+            batch.problems.append(Problem(str(path), None, "the folder holds no .csv table"))
+        files += tables
     return files
 
 
@@ -415,7 +418,7 @@ def read_files(paths: Iterable[Path]) -> Batch:
     """Read every file of one import into one batch of records and problems."""
     batch = Batch()
     tables: dict[Table, list[tuple[str, dict[str, str]]]] = {}
-    for path in expand(paths):
+    for path in expand(paths, batch):
         text = _read_text(path, batch)
         if text is None:
             continue

@@ -191,3 +191,20 @@ def test_url_of_another_source_is_refused(demo: Any, db: Database, tmp_path: Pat
     assert [str(p) for p in rejected.value.problems] == [
         "urls.json: sources[1] (b): url: https://example.org/x already belongs to source 'a'"
     ]
+
+
+def test_large_import_shows_progress_and_summary(app: Any, runner: Any, tmp_path: Path) -> None:
+    people = [{"key": f"person-{n:05d}", "name": f"Person {n}"} for n in range(2500)]
+    path = _write_json(tmp_path / "people.json", {"people": people})
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "importing" in result.stderr
+    assert "person:     2500 created, 0 updated, 0 unchanged, 0 deleted" in result.stdout
+    assert "dataset version 0 -> 2500" in result.stdout
+
+
+def test_empty_folder_is_refused(app: Any, runner: Any, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = runner.invoke(args=["import", str(tmp_path / "empty")])
+    assert result.exit_code == 1
+    assert "the folder holds no .csv table" in result.stderr
