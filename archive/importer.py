@@ -42,7 +42,7 @@ def check(session: Session, batch: Batch) -> list[Problem]:
     for kind, by_key in batch.records.items():
         for key, fields in by_key.items():
             where = batch.where[kind, key]
-            problems += _check_references(kind, fields, where, known, stored)
+            problems += _check_references(batch, kind, key, known, stored)
             # A new record needs every required field; a stored one keeps those not given.
             new = kind != "signature" and key not in stored[kind]
             whole = records.complete(kind, None, fields)
@@ -61,33 +61,38 @@ def _referenced_and_given(batch: Batch) -> dict[str, set[str]]:
     keys: dict[str, set[str]] = {kind: set(batch.records.get(kind, {})) for kind in store.MODELS}
     for kind, by_key in batch.records.items():
         for fields in by_key.values():
-            for ref_kind, ref in _references(kind, fields):
+            for _name, ref_kind, ref in _references(kind, fields):
                 keys[ref_kind].add(ref)
     return keys
 
 
-def _references(kind: str, fields: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
+def _references(kind: str, fields: Mapping[str, Any]) -> Iterable[tuple[str, str, str]]:
+    """Yield (field, kind referred to, key) for every reference a record makes."""
     for name, spec in records.KINDS[kind].items():
         value = fields.get(name)
         if spec.ref is None or value is None:
             continue
         for ref in value if isinstance(value, list) else [value]:
-            yield spec.ref, ref
+            yield name, spec.ref, ref
     for translation in fields.get("translations") or []:
         if translation["source"] is not None:
-            yield "source", translation["source"]
+            yield "translations", "source", translation["source"]
 
 
 def _check_references(
+    batch: Batch,
     kind: str,
-    fields: Mapping[str, Any],
-    where: str,
+    key: str,
     known: Mapping[str, set[str]],
     stored: Mapping[str, set[str]],
 ) -> list[Problem]:
     return [
-        Problem(where, None, f"refers to an unknown {ref_kind} {ref!r}")
-        for ref_kind, ref in _references(kind, fields)
+        Problem(
+            batch.item_where.get((kind, key, name, ref), batch.where[kind, key]),
+            name,
+            f"refers to an unknown {ref_kind} {ref!r}",
+        )
+        for name, ref_kind, ref in _references(kind, batch.records[kind][key])
         if ref not in known[ref_kind] and ref not in stored[ref_kind]
     ]
 

@@ -36,6 +36,8 @@ class Batch:
 
     records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     where: dict[tuple[str, str], str] = field(default_factory=dict)
+    # (kind, key, field, referenced key) -> where a part table's row names that reference
+    item_where: dict[tuple[str, str, str, str], str] = field(default_factory=dict)
     # statement key -> the people whose signatures it keeps (others are deleted)
     signature_sets: dict[str, set[str]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
@@ -119,6 +121,9 @@ def read_json(path: Path, text: str, batch: Batch) -> None:
     except RecursionError:
         batch.problems.append(Problem(name, None, "not valid JSON: nested too deeply"))
         return
+    except ValueError as error:  # a number of thousands of digits, for one
+        batch.problems.append(Problem(name, None, f"not valid JSON: {error}"))
+        return
     batch.problems += [
         Problem(name, None, f"an object has the field {d!r} twice")
         for d in dict.fromkeys(duplicates)
@@ -153,11 +158,10 @@ def _read_json_record(path: Path, kind: str, raw: dict[str, Any], where: str, ba
     if kind == "source" and "capture" in raw:
         _read_capture(path, raw, where, batch)
     fields = _clean(kind, raw, where, batch)
-    if fields is None:
-        return
-    batch.add(kind, fields, where)
-    if signatures is not None:
-        _read_signatures(fields.get("key"), signatures, where, batch)
+    if fields is not None:
+        batch.add(kind, fields, where)
+    if signatures is not None:  # read even when the statement has problems, to list theirs too
+        _read_signatures(raw.get("key"), signatures, where, batch)
 
 
 def _clean(kind: str, raw: Mapping[str, Any], where: str, batch: Batch) -> dict[str, Any] | None:
@@ -274,7 +278,7 @@ def _csv_rows(
                 continue
             rows.append((where, dict(zip(header, cells, strict=True))))
     except csv.Error as error:
-        where = f"{name}: line {reader.line_num + 1}"
+        where = f"{name}: line {reader.line_num}"
         problems.append(Problem(where, None, f"not valid CSV: {error}"))
     return rows, problems
 
@@ -364,6 +368,9 @@ def _read_part_table(
         problem = _add_item(table, record, item)
         if problem:
             batch.problems.append(Problem(where, None, problem))
+        ref = item.get("source") if isinstance(item, dict) else item
+        if isinstance(ref, str):
+            batch.item_where.setdefault((table.kind, key, table.part, ref), where)
 
 
 def _add_item(table: Table, record: dict[str, Any], item: Any) -> str | None:

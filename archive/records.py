@@ -26,8 +26,10 @@ DISTRICT_KEY_RE = re.compile(rf"{KEY_RE.pattern}(?:/{KEY_RE.pattern})*")
 LANGUAGE_RE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 DATE_RE = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2})?)?")
-# C0 control characters other than tab, newline and carriage return.
-CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 control characters other than tab, newline and carriage return; lone surrogates (JSON
+# can carry them, UTF-8 cannot store them).
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 MAX_KEY = 200
 MAX_NAME = 300
 MAX_URL = 2000
@@ -70,7 +72,8 @@ def _string(value: Any, limit: int | None = None) -> str | None:
         raise Invalid(f"must be text, not {_json_type(value)}")
     value = unicodedata.normalize("NFC", value).strip()
     if match := CONTROL_RE.search(value):
-        raise Invalid(f"contains the control character U+{ord(match.group()):04X}")
+        code = f"U+{ord(match.group()):04X}"
+        raise Invalid(f"contains the character {code} (a control character or lone surrogate)")
     if limit is not None and len(value) > limit:
         raise Invalid(f"is {len(value)} characters long; at most {limit} are allowed")
     return value or None
@@ -136,12 +139,14 @@ def iso_date(value: Any) -> str | None:
 
 def exact_text(value: Any) -> str | None:
     """Clean captured text: kept exactly as given (its SHA-256 must not change), no NUL."""
-    if value is None or value == "":
+    if value is None:
         return None
     if not isinstance(value, str):
         raise Invalid(f"must be text, not {_json_type(value)}")
     if "\x00" in value:
         raise Invalid("contains a NUL character")
+    if SURROGATE_RE.search(value):
+        raise Invalid("contains a lone surrogate, which UTF-8 cannot hold")
     return value
 
 
@@ -167,7 +172,7 @@ def count(value: Any) -> int | None:
     """Clean a count: a whole number, zero or more (digits in a CSV cell are accepted)."""
     if value is None or value == "":
         return None
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isdecimal() and len(value.strip()) <= 10:
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int):
         raise Invalid(f"{value!r} is not a whole number")
