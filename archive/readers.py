@@ -294,9 +294,16 @@ def read_tables(tables: dict[Table, list[tuple[str, dict[str, str]]]], batch: Ba
     for table, rows in tables.items():
         if table.part is not None:
             _read_part_table(table, rows, batch, tables)
-    if TABLES_BY_NAME["signatures"] in tables:
-        for signature in batch.records.get("signature", {}).values():
-            batch.signature_sets.setdefault(signature["statement"], set()).add(signature["person"])
+    signatures = tables.get(TABLES_BY_NAME["signatures"])
+    if signatures is not None:
+        # signatures.csv holds the whole list of signatures of every statement that it or
+        # statements.csv names.
+        statements = tables.get(TABLES_BY_NAME["statements"], [])
+        for _where, row in statements:
+            batch.signature_sets.setdefault(row["key"].strip(), set())
+        for _where, row in signatures:
+            people = batch.signature_sets.setdefault(row["statement_key"].strip(), set())
+            people.add(row["person_key"].strip())
 
 
 def _row_fields(

@@ -208,3 +208,13 @@ def test_empty_folder_is_refused(app: Any, runner: Any, tmp_path: Path) -> None:
     result = runner.invoke(args=["import", str(tmp_path / "empty")])
     assert result.exit_code == 1
     assert "the folder holds no .csv table" in result.stderr
+
+
+def test_signatures_csv_is_the_whole_list_for_the_statements_it_covers(
+    demo: Any, db: Database, tmp_path: Path
+) -> None:
+    (tmp_path / "statements.csv").write_text(f"key\n{RESIGNATION}\n", encoding="utf-8")
+    (tmp_path / "signatures.csv").write_text("statement_key,person_key\n", encoding="utf-8")
+    result = importer.run(db, [tmp_path])
+    assert result.tally.counts["signature"] == {"deleted": 1}
+    assert result.tally.counts["statement"] == {"unchanged": 1}
