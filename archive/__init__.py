@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure the archive's Flask application."""
-    from archive import cli, config, db, views
+    from archive import cli, config, db, search, views
 
     app = Flask(
         __name__,
@@ -24,6 +24,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.from_mapping(test_config)
     db.init_app(app)
+    search.init_app(app)
     views.init_app(app)
     cli.init_app(app)
     return app

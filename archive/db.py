@@ -8,7 +8,7 @@ On PostgreSQL a write transaction takes a transaction-scoped advisory lock for t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,8 @@ class Database:
         self.engine = create_engine(self.url, connect_args=_connect_args(self.url, busy_timeout))
         _install_transaction_events(self.engine)
         self.write_engine = self.engine.execution_options(**{WRITE: True})
+        # Called after every write transaction commits (the search index catches up here).
+        self.after_commit: list[Callable[[], None]] = []
 
     def session(self) -> Session:
         """Return a session for reading (it may write, without the write lock)."""
@@ -55,6 +57,8 @@ class Database:
         """Yield a session in a write transaction, committed at the end or rolled back."""
         with Session(self.write_engine, expire_on_commit=False) as session, session.begin():
             yield session
+        for callback in self.after_commit:
+            callback()
 
     def dispose(self) -> None:
         """Close every pooled connection."""
