@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from archive import importer, migrate
 from archive.db import get_db
+from archive.search import get_index
 from archive.store import Tally
 
 DEMO = Path(__file__).resolve().parent / "demo" / "seed.json"
@@ -49,6 +51,35 @@ def import_command(files: tuple[Path, ...], actor: str) -> None:
 def demo_command() -> None:
     """Load the demo data (the seed article); loading it again changes nothing."""
     _import([DEMO], "demo")
+
+
+@click.command("reindex")
+@click.option("--catch-up", is_flag=True, help="Only apply the changes the index lacks.")
+@with_appcontext
+def reindex_command(catch_up: bool) -> None:
+    """Rebuild the search index from the database (beside the live one, then switch)."""
+    _require_schema()
+    index = get_index()
+    started = time.perf_counter()
+    version = index.catch_up() if catch_up else index.rebuild()
+    action = "caught up" if catch_up else "rebuilt"
+    click.echo(
+        f"index {action} to dataset version {version} in {time.perf_counter() - started:.1f} s"
+    )
+
+
+@click.command("check")
+@with_appcontext
+def check_command() -> None:
+    """Report every difference between the database and the search index."""
+    _require_schema()
+    differences = get_index().differences()
+    for difference in differences:
+        click.echo(f"difference: {difference}", err=True)
+    if differences:
+        click.echo(f"{len(differences)} difference(s); run `archive reindex`", err=True)
+        sys.exit(1)
+    click.echo("the index matches the database")
 
 
 def _import(paths: list[Path], actor: str) -> None:
@@ -108,5 +139,5 @@ def _require_schema() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the archive's commands on the app."""
-    for command in (migrate_command, import_command, demo_command):
+    for command in (migrate_command, import_command, demo_command, reindex_command, check_command):
         app.cli.add_command(command)

@@ -138,12 +138,14 @@ def _clause(match: re.Match[str], query: ParsedQuery) -> Clause | None:
         if not words:
             return None
         if field_name == "date":
-            return _date(" ".join(words), negated, query)
+            _date(" ".join(words), negated, query)
+            return None
         kind = "phrase" if len(words) > 1 else "word"
         return Clause(kind, " ".join(words), field_name, negated)
     word = match["word"]
     if field_name == "date":
-        return _date(word, negated, query)
+        _date(word, negated, query)
+        return None
     return _word(word, field_name, negated, query)
 
 
@@ -188,7 +190,7 @@ def _date(value: str, negated: bool, query: ParsedQuery) -> None:
     value = value.replace(" ", "")
     if negated:
         query.note("Dates cannot be excluded; -date:... was ignored.")
-        return None
+        return
     if DATE_RE.fullmatch(value):
         start, end = value, value
     elif match := DATE_RANGE_RE.fullmatch(value):
@@ -198,7 +200,6 @@ def _date(value: str, negated: bool, query: ParsedQuery) -> None:
             f"{value!r} is not a date or a range of dates (such as 2022-01..2022-06); "
             "it was ignored."
         )
-        return None
+        return
     query.date_from = start or query.date_from
     query.date_to = end or query.date_to
-    return None

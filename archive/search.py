@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import Flask, current_app
 from sqlalchemy import select
@@ -47,6 +47,8 @@ WRITE_LOCK_TIMEOUT = 30.0  # seconds to wait for another process's index writer
 SEARCH_TIME_LIMIT = 1.5  # seconds of collecting before partial results are returned
 MAX_EXPANSIONS = 64  # terms a prefix or fuzzy word may stand for
 META_ID = "meta"
+# Bump when documents or the schema change shape: an index of another format is rebuilt.
+DOCUMENT_FORMAT = 1
 PER_PAGE = 20
 
 SCHEMA = Schema(
@@ -67,6 +69,7 @@ SCHEMA = Schema(
     signatories=STORED(),
     digest=STORED(),
     version=NUMERIC(stored=True, bits=64),
+    format=STORED(),
 )
 FILTERS = ("kind", "year", "district", "demand", "lang")
 
@@ -324,12 +327,25 @@ class SearchIndex:
         """Return this thread's searcher, refreshed (one per thread, reused across requests)."""
         index = self.open()
         current = getattr(self._local, "searcher", None)
-        if current is None or self._local.index is not index:
+        if current is not None and (
+            self._local.index is not index
+            or current.reader().generation() != index.latest_generation()
+        ):
+            # Not Searcher.refresh(): it reuses the old segment readers, so a refreshed
+            # searcher still shows deleted documents and segments merged away.
+            current.close()
+            current = None
+        if current is None:
             current = index.searcher()
-        else:
-            current = current.refresh()
         self._local.searcher, self._local.index = current, index
         return current
+
+    def close(self) -> None:
+        """Close this thread's searcher."""
+        current = getattr(self._local, "searcher", None)
+        if current is not None:
+            current.close()
+            self._local.searcher = None
 
     def version(self) -> int:
         """Return the dataset version the index reflects."""
@@ -338,8 +354,11 @@ class SearchIndex:
     def ensure_current(self) -> str:
         """Rebuild a missing, unreadable or foreign index; catch up a stale one; say which."""
         try:
-            indexed = self.version()
-        except Exception as error:  # a missing, truncated or corrupt index: rebuild it
+            meta = _meta(self.searcher())
+            indexed = int(meta["version"])
+            if meta.get("format") != DOCUMENT_FORMAT:
+                raise whoosh_index.IndexVersionError("documents of another format", 0)
+        except Exception as error:  # a missing, truncated, corrupt or outdated index
             log.warning("search index unusable (%s); rebuilding", error)
             self.rebuild()
             return "rebuilt"
@@ -367,7 +386,7 @@ class SearchIndex:
                 for _key, document in documents(session, doctype, keys):
                     if document is not None:
                         writer.add_document(**document)
-        writer.add_document(id=META_ID, doctype="meta", version=version)
+        writer.add_document(id=META_ID, doctype="meta", version=version, format=DOCUMENT_FORMAT)
         writer.commit()
         self._switch(generation)
         return version
@@ -410,7 +429,9 @@ class SearchIndex:
                         else:
                             writer.update_document(**document)
             version = changes[-1][0]
-            writer.update_document(id=META_ID, doctype="meta", version=version)
+            writer.update_document(
+                id=META_ID, doctype="meta", version=version, format=DOCUMENT_FORMAT
+            )
             writer.commit()
             return int(version)
         except BaseException:
@@ -451,11 +472,15 @@ class SearchIndex:
         return problems
 
 
-def _version_of(searcher: Any) -> int:
-    meta = searcher.document(id=META_ID)
+def _meta(searcher: Any) -> dict[str, Any]:
+    meta: dict[str, Any] | None = searcher.document(id=META_ID)
     if meta is None:
         raise whoosh_index.EmptyIndexError("the index has no version")
-    return int(meta["version"])
+    return meta
+
+
+def _version_of(searcher: Any) -> int:
+    return int(_meta(searcher)["version"])
 
 
 # Searching.
@@ -519,7 +544,7 @@ class _Compiler:
 
     # The fields an unqualified word is looked for in, and those of each field:value.
     EVERYWHERE = ("title", "text", "names", "districts", "source")
-    FIELDS = {
+    FIELDS: ClassVar[dict[str, tuple[str, ...]]] = {
         "title": ("title",),
         "text": ("text",),
         "person": ("names",),
@@ -549,9 +574,9 @@ class _Compiler:
         if clause.field in ("demand", "kind", "lang"):
             value = analysis.fold(clause.text).replace("-", "_")
             return Term(clause.field, value)
-        if clause.field is None and clause.kind == "word":
-            if analysis.is_stop_word(analysis.fold(clause.text)):
-                return None  # a common word alone would match nearly everything
+        unqualified_word = clause.field is None and clause.kind == "word"
+        if unqualified_word and analysis.is_stop_word(analysis.fold(clause.text)):
+            return None  # a common word alone would match nearly everything
         fields = self.FIELDS.get(clause.field or "", self.EVERYWHERE)
         if clause.kind == "prefix":
             return self._prefix(clause.text, fields)
@@ -609,11 +634,13 @@ class _Columns:
         self.doctype: dict[int, str] = {}
         self.values: dict[str, dict[int, tuple[str, ...]]] = {f: {} for f in FILTERS}
         self.date: dict[int, str] = {}
+        self.key: dict[int, str] = {}
         self.cache: dict[tuple[str, str], frozenset[int]] = {}
         for docnum, stored in searcher.iter_docs():
             self.doctype[docnum] = stored.get("doctype", "")
             date = stored.get("date") or ""
             self.date[docnum] = date
+            self.key[docnum] = stored.get("key", "")
             values = self.values
             values["kind"][docnum] = (stored["kind"],) if stored.get("kind") else ()
             values["year"][docnum] = (date[:4],) if date else ()
@@ -735,8 +762,10 @@ def _page(
 ) -> list[str]:
     start = (page - 1) * per_page
     if sort == "date" or query is None:
-        ordered = sorted(matched, key=lambda d: (columns.date.get(d, ""), -d), reverse=True)
-        return [searcher.stored_fields(d)["key"] for d in ordered[start : start + per_page]]
+        # Newest first; one date's statements by key, so the order never depends on docnums.
+        ordered = sorted(matched, key=columns.key.__getitem__)
+        ordered.sort(key=columns.date.__getitem__, reverse=True)
+        return [columns.key[d] for d in ordered[start : start + per_page]]
     return _ranked(searcher, query, frozenset(matched), start + per_page, parsed)[start:]
 
 
@@ -752,7 +781,9 @@ def _ranked(
         searcher.search_with_collector(query, collector)
     except TimeLimit:
         parsed.note("Ranking took too long; the results shown are those found in time.")
-    return [hit["key"] for hit in collector.results()]
+    # Equal scores in key order, so that a rebuilt index ranks exactly as a caught-up one.
+    hits = sorted(collector.results(), key=lambda hit: (-round(hit.score, 6), hit["key"]))
+    return [hit["key"] for hit in hits]
 
 
 def _suggest(searcher: Any, parsed: querylang.ParsedQuery) -> str | None:
@@ -761,14 +792,21 @@ def _suggest(searcher: Any, parsed: querylang.ParsedQuery) -> str | None:
     changed = False
     for clause in parsed.clauses():
         word = clause.text
-        folded = analysis.fold(word)
-        if clause.kind == "word" and clause.field is None and len(folded) <= 30:
-            if not searcher.document_number(words=folded) and not _has_name(searcher, word):
-                suggestions = searcher.suggest("words", folded, limit=1, maxdist=2, prefix=1)
-                if suggestions:
-                    word, changed = suggestions[0], True
+        if _unknown_word(searcher, clause):
+            suggestions = searcher.suggest(
+                "words", analysis.fold(word), limit=1, maxdist=2, prefix=1
+            )
+            if suggestions:
+                word, changed = suggestions[0], True
         replaced.append(("-" if clause.negated else "") + word)
     return " ".join(replaced) if changed else None
+
+
+def _unknown_word(searcher: Any, clause: querylang.Clause) -> bool:
+    folded = analysis.fold(clause.text)
+    if clause.kind != "word" or clause.field is not None or len(folded) > 30:
+        return False
+    return searcher.document_number(words=folded) is None and not _has_name(searcher, clause.text)
 
 
 def _has_name(searcher: Any, word: str) -> bool:

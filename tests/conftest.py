@@ -63,7 +63,7 @@ def app(tmp_path: Path, migrated_file: Path) -> Iterator[Flask]:
     """Return an app with an empty, migrated archive."""
     app = make_app(tmp_path, migrated_file)
     yield app
-    get_db(app).dispose()
+    close(app)
 
 
 @pytest.fixture
@@ -90,6 +90,14 @@ def demo(app: Flask, runner: FlaskCliRunner) -> Flask:
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     return app
+
+
+def close(app: Flask) -> None:
+    """Close the app's index searcher and database connections."""
+    from archive.search import get_index
+
+    get_index(app).close()
+    get_db(app).dispose()
 
 
 def row_counts(database: Database) -> dict[str, int]:

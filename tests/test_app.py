@@ -29,7 +29,13 @@ def test_unknown_url_is_a_404_page(client: Any) -> None:
 
 
 def test_unmigrated_database_answers_503_not_500(tmp_path: Path) -> None:
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}",
+            "INDEX_DIR": str(tmp_path / "index"),
+        }
+    )
     response = app.test_client().get("/")
     assert response.status_code == 503
     assert "archive migrate" in response.get_data(as_text=True)

@@ -39,7 +39,13 @@ def test_upgrade_downgrade_upgrade_on_empty_database(tmp_path: Path) -> None:
 def test_migrate_command_upgrades(tmp_path: Path) -> None:
     from archive import create_app
 
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+            "INDEX_DIR": str(tmp_path / "index"),
+        }
+    )
     result = app.test_cli_runner().invoke(args=["migrate"])
     assert result.exit_code == 0, result.output
     assert f"database at migration {migrate.head_revision()}" in result.output
@@ -48,7 +54,13 @@ def test_migrate_command_upgrades(tmp_path: Path) -> None:
 def test_import_refuses_unmigrated_database(tmp_path: Path) -> None:
     from archive import create_app
 
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}",
+            "INDEX_DIR": str(tmp_path / "index"),
+        }
+    )
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code != 0
     assert "archive migrate" in result.output
