@@ -380,14 +380,20 @@ class SearchIndex:
         path.mkdir()
         index = FileStorage(str(path), supports_mmap=False).create_index(SCHEMA)
         writer = index.writer(limitmb=128)
-        with self.database.session() as session, session.begin():
-            version = dataset_version(session)
-            for doctype, keys in all_keys(session).items():
-                for _key, document in documents(session, doctype, keys):
-                    if document is not None:
-                        writer.add_document(**document)
-        writer.add_document(id=META_ID, doctype="meta", version=version, format=DOCUMENT_FORMAT)
-        writer.commit()
+        try:
+            with self.database.session() as session, session.begin():
+                version = dataset_version(session)
+                for doctype, keys in all_keys(session).items():
+                    for _key, document in documents(session, doctype, keys):
+                        if document is not None:
+                            writer.add_document(**document)
+            meta = {"id": META_ID, "doctype": "meta", "version": version, "format": DOCUMENT_FORMAT}
+            writer.add_document(**meta)
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            shutil.rmtree(path, ignore_errors=True)
+            raise
         self._switch(generation)
         return version
 
