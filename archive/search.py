@@ -48,8 +48,9 @@ SEARCH_TIME_LIMIT = 1.5  # seconds of collecting before partial results are retu
 MAX_EXPANSIONS = 64  # terms a prefix or fuzzy word may stand for
 META_ID = "meta"
 # Bump when documents or the schema change shape: an index of another format is rebuilt.
-DOCUMENT_FORMAT = 1
+DOCUMENT_FORMAT = 2
 PER_PAGE = 20
+MAX_PAGE = 1000
 
 SCHEMA = Schema(
     id=ID(unique=True, stored=True),
@@ -63,7 +64,7 @@ SCHEMA = Schema(
     source=TEXT(analyzer=analysis.text_analyzer()),
     demand=KEYWORD(commas=True, lowercase=True, stored=True),
     kind=ID(stored=True),
-    lang=KEYWORD(commas=True, stored=True),
+    lang=KEYWORD(commas=True, lowercase=True, stored=True),
     district_keys=KEYWORD(commas=True, stored=True),
     date=ID(stored=True, sortable=True),
     signatories=STORED(),
@@ -562,6 +563,8 @@ class _Compiler:
         self.searcher = searcher
         self.parsed = parsed
         self.terms = Terms()
+        # Common words are dropped unless the query has nothing else (then "the" finds "the").
+        self.stop_words_dropped = not all(_is_stop_word(c) for g in parsed.groups for c in g)
 
     def query(self) -> Query | None:
         groups = [self._group(group) for group in self.parsed.groups]
@@ -578,11 +581,12 @@ class _Compiler:
 
     def _clause(self, clause: querylang.Clause) -> Query | None:
         if clause.field in ("demand", "kind", "lang"):
-            value = analysis.fold(clause.text).replace("-", "_")
-            return Term(clause.field, value)
-        unqualified_word = clause.field is None and clause.kind == "word"
-        if unqualified_word and analysis.is_stop_word(analysis.fold(clause.text)):
-            return None  # a common word alone would match nearly everything
+            value = analysis.fold(clause.text)
+            return Term(
+                clause.field, value.replace("-", "_") if clause.field == "demand" else value
+            )
+        if self.stop_words_dropped and _is_stop_word(clause):
+            return None  # a common word beside others would match nearly everything
         fields = self.FIELDS.get(clause.field or "", self.EVERYWHERE)
         if clause.kind == "prefix":
             return self._prefix(clause.text, fields)
@@ -595,6 +599,7 @@ class _Compiler:
             parts = [_terms_query(field_name, clause.text) for field_name in fields]
         if clause.field is None and clause.kind == "word":
             parts.append(Term("demand", analysis.fold(clause.text).replace("-", "_")))
+            parts.append(_terms_query("words", clause.text))
         found = [part for part in parts if part is not None]
         return Or(found) if found else None
 
@@ -631,6 +636,11 @@ class _Compiler:
                 FuzzyTerm("names", analysis.name_key(text), maxdist=1, prefixlength=1),
             ]
         )
+
+
+def _is_stop_word(clause: querylang.Clause) -> bool:
+    folded = analysis.fold(clause.text)
+    return clause.field is None and clause.kind == "word" and analysis.is_stop_word(folded)
 
 
 class _Columns:
@@ -719,6 +729,7 @@ def run_search(
     per_page: int = PER_PAGE,
 ) -> Results:
     """Search statements (and people) with a query string and facet filters; never fail."""
+    page, per_page = min(max(page, 1), MAX_PAGE), min(max(per_page, 1), 100)
     index.ensure_current()
     parsed = querylang.parse(text)
     results = Results(query=text, page=page, per_page=per_page, messages=parsed.messages)
@@ -752,7 +763,7 @@ def run_search(
             people = people & columns.having("district", filters["district"])
         results.people = _ranked(searcher, query, frozenset(people), 8, parsed)
         if not matched:
-            results.suggestion = _suggest(searcher, parsed)
+            results.suggestion = _suggest(searcher, parsed, text)
     return results
 
 
@@ -792,25 +803,25 @@ def _ranked(
     return [hit["key"] for hit in hits]
 
 
-def _suggest(searcher: Any, parsed: querylang.ParsedQuery) -> str | None:
+def _suggest(searcher: Any, parsed: querylang.ParsedQuery, text: str) -> str | None:
     """Return the query with each unknown word replaced by the nearest indexed word, if any."""
-    replaced = []
-    changed = False
+    suggested = querylang.clean(text)[0]
     for clause in parsed.clauses():
-        word = clause.text
         if _unknown_word(searcher, clause):
-            suggestions = searcher.suggest(
-                "words", analysis.fold(word), limit=1, maxdist=2, prefix=1
+            found = searcher.suggest(
+                "words", analysis.fold(clause.text), limit=1, maxdist=2, prefix=1
             )
-            if suggestions:
-                word, changed = suggestions[0], True
-        replaced.append(("-" if clause.negated else "") + word)
-    return " ".join(replaced) if changed else None
+            if found:
+                pattern = rf"(?<![\w*~:]){re.escape(clause.text)}(?![\w*~])"
+                suggested = re.sub(pattern, found[0], suggested, count=1)
+    return suggested if suggested != querylang.clean(text)[0] else None
 
 
 def _unknown_word(searcher: Any, clause: querylang.Clause) -> bool:
     folded = analysis.fold(clause.text)
-    if clause.kind != "word" or clause.field is not None or len(folded) > 30:
+    if clause.kind != "word" or clause.field is not None or not 3 <= len(folded) <= 30:
+        return False
+    if not folded.isalpha():
         return False
     return searcher.document_number(words=folded) is None and not _has_name(searcher, clause.text)
 
@@ -866,7 +877,11 @@ def highlight(text: str | None, terms: Terms, width: int = 240) -> list[tuple[st
             position = match.end()
     pieces.append((text[position:], False))
     start = max(0, (first or 0) - width // 3)
-    return _window(pieces, start, start + width)
+    end = start + width
+    # Cut at spaces, so that no word (matched or not) is cut in two.
+    start = text.rfind(" ", 0, start) + 1 if start else 0
+    end = len(text) if end >= len(text) or text.find(" ", end) < 0 else text.find(" ", end)
+    return _window(pieces, start, end)
 
 
 def _matches(word: str, terms: Terms) -> bool:

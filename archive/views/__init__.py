@@ -6,12 +6,13 @@ from flask import Flask, render_template
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from werkzeug.exceptions import HTTPException
 
-from archive.views import home
+from archive.views import home, search
 
 
 def init_app(app: Flask) -> None:
     """Register the blueprints and error handlers."""
     app.register_blueprint(home.bp)
+    app.register_blueprint(search.bp)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(ProgrammingError, _database_unavailable)
