@@ -359,7 +359,11 @@ class SearchIndex:
             indexed = int(meta["version"])
             if meta.get("format") != DOCUMENT_FORMAT:
                 raise whoosh_index.IndexVersionError("documents of another format", 0)
-        except Exception as error:  # a missing, truncated, corrupt or outdated index
+        except whoosh_index.EmptyIndexError:
+            log.info("no search index in %s yet; building it", self.folder)
+            self.rebuild()
+            return "rebuilt"
+        except Exception as error:  # a truncated, corrupt or outdated index
             log.warning("search index unusable (%s); rebuilding", error)
             self.rebuild()
             return "rebuilt"
