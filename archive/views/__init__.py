@@ -2,20 +2,72 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from typing import Any
+
+from flask import Flask, Response, current_app, g, render_template
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from archive.views import home, search
+from archive import queries
+from archive.db import get_session
+from archive.views import format, home, search
+
+# Scripts and styles only from the archive's own files; nothing from another host.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+# The sections in the site's navigation: (endpoint, label); those not registered are left out.
+SECTIONS = (
+    ("statements.index", "Statements"),
+    ("people.index", "People"),
+    ("districts.index", "Districts"),
+    ("sources.index", "Sources"),
+    ("search.results", "Search"),
+)
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprints and error handlers."""
+    """Register the blueprints, error handlers, security headers and template helpers."""
     app.register_blueprint(home.bp)
     app.register_blueprint(search.bp)
+    app.after_request(_security_headers)
+    app.context_processor(_template_globals)
+    app.add_template_filter(format.date_text)
+    app.add_template_filter(format.signatory_count)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(ProgrammingError, _database_unavailable)
+
+
+def _security_headers(response: Response) -> Response:
+    """Add the security headers to every response."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def _template_globals() -> dict[str, Any]:
+    """Give every template the site's sections and the dataset version (read once)."""
+    sections = [(e, label) for e, label in SECTIONS if e in current_app.view_functions]
+    return {"site_sections": sections, "dataset_version": _dataset_version}
+
+
+def _dataset_version() -> int | None:
+    """Return the dataset version, or None on a page that says the database is unavailable."""
+    if "dataset_version" not in g:
+        try:
+            g.dataset_version = queries.dataset_version(get_session())
+        except SQLAlchemyError:
+            g.dataset_version = None
+    version: int | None = g.dataset_version
+    return version
 
 
 def _http_error(error: HTTPException) -> tuple[str, int]:

@@ -18,5 +18,4 @@ def index() -> str:
         "home.html",
         counts=queries.counts(session),
         latest=queries.latest_statements(session, limit=10),
-        version=queries.dataset_version(session),
     )
