@@ -21,7 +21,8 @@ from anyascii import anyascii
 
 from archive import vocab
 
-KEY_RE = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*")
+# No dots: /statements/x.json is the JSON twin of x, so a key may not end in ".json".
+KEY_RE = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 DISTRICT_KEY_RE = re.compile(rf"{KEY_RE.pattern}(?:/{KEY_RE.pattern})*")
 LANGUAGE_RE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
@@ -104,7 +105,7 @@ def _pattern(regex: re.Pattern[str], what: str, limit: int = MAX_KEY) -> Callabl
     return clean
 
 
-key = _pattern(KEY_RE, "a key (lower-case letters, digits and - _ . between them)")
+key = _pattern(KEY_RE, "a key (lower-case letters and digits, with - or _ between them)")
 district_key = _pattern(DISTRICT_KEY_RE, "a district key (keys joined by /, such as ru/spb)")
 language = _pattern(LANGUAGE_RE, "a language code such as ru, en or ru-Latn", 35)
 

@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from archive import queries
 from archive.db import get_session
-from archive.views import format, home, search
+from archive.views import districts, format, home, people, search, sources, statements
 
 # Scripts and styles only from the archive's own files; nothing from another host.
 CONTENT_SECURITY_POLICY = (
@@ -37,6 +37,10 @@ def init_app(app: Flask) -> None:
     """Register the blueprints, error handlers, security headers and template helpers."""
     app.register_blueprint(home.bp)
     app.register_blueprint(search.bp)
+    app.register_blueprint(statements.bp)
+    app.register_blueprint(sources.bp)
+    app.register_blueprint(people.bp)
+    app.register_blueprint(districts.bp)
     app.after_request(_security_headers)
     app.context_processor(_template_globals)
     app.add_template_filter(format.date_text)

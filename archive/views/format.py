@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-import calendar
-
 from archive.records import date_precision
+
+# English month names, fixed: calendar.month_name follows the server's locale.
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def date_text(value: str | None) -> str:
@@ -15,7 +29,7 @@ def date_text(value: str | None) -> str:
     precision = date_precision(value)
     if precision == "year":
         return parts[0]
-    month = calendar.month_name[int(parts[1])]
+    month = MONTHS[int(parts[1]) - 1]
     if precision == "month":
         return f"{month} {parts[0]}"
     return f"{int(parts[2])} {month} {parts[0]}"

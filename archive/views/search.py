@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from sqlalchemy.orm import Session
@@ -14,6 +13,8 @@ from archive import queries, querylang
 from archive.db import get_session
 from archive.models import Person, Statement
 from archive.search import FILTERS, Results, SearchIndex, get_index, highlight, run_search
+from archive.views.format import signatory_count
+from archive.views.links import person_url, statement_url
 
 bp = Blueprint("search", __name__)
 
@@ -152,16 +153,6 @@ def search_page(session: Session, index: SearchIndex, params: SearchParams) -> S
     )
 
 
-def statement_url(key: str) -> str:
-    """Return the URL of a statement's page."""
-    return f"{request.script_root}/statements/{quote(key, safe='')}"
-
-
-def person_url(key: str) -> str:
-    """Return the URL of a person's page."""
-    return f"{request.script_root}/people/{quote(key, safe='')}"
-
-
 def _hit(statement: Statement, results: Results) -> Hit:
     """Describe one statement found: its snippet around the query's words and its signatories."""
     translation = statement.translations[0].text if statement.translations else None
@@ -172,17 +163,8 @@ def _hit(statement: Statement, results: Results) -> Hit:
         statement=statement,
         url=statement_url(statement.key),
         snippet=(matching or snippets or [[]])[0],
-        signatories=signatories(len(statement.signatures), statement.reported_signatories),
+        signatories=signatory_count(len(statement.signatures), statement.reported_signatories),
     )
-
-
-def signatories(named: int, reported: int | None) -> str:
-    """Say how many signed: "1 named, 18 reported" when the counts differ, else "2 signatories"."""
-    if reported is not None and reported != named:
-        return f"{named} named, {reported} reported"
-    if named == 0:
-        return "no named signatories"
-    return "1 signatory" if named == 1 else f"{named} signatories"
 
 
 def _label(name: str, value: str, outline: dict[str, tuple[str, str | None]]) -> str:

@@ -1,0 +1,146 @@
+"""The statements: their list, each statement's page, and the JSON twins of both."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, render_template, request
+from sqlalchemy.orm import Session
+
+from archive import queries
+from archive.db import get_session
+from archive.models import Source, Statement
+from archive.store import snapshot
+from archive.views import links
+from archive.views.answers import not_found
+from archive.views.cite import citation
+from archive.views.listing import Page, page_json, paginate
+
+bp = Blueprint("statements", __name__)
+bp.context_processor(links.template_helpers)
+
+SORT_LABELS = {"date": "Date", "title": "Title", "key": "Key"}
+
+
+@dataclass(frozen=True)
+class Text:
+    """One version of a statement's text: the original or a translation."""
+
+    code: str  # the value of ?lang= that shows it
+    language: str | None
+    text: str
+    original: bool
+    translator: str | None = None
+    source: Source | None = None
+
+
+def texts(statement: Statement) -> list[Text]:
+    """Return the statement's original text (if stored) and its translations."""
+    found = []
+    if statement.text:
+        code = statement.language or "original"
+        found.append(Text(code, statement.language, statement.text, original=True))
+    for t in statement.translations:
+        found.append(Text(t.language, t.language, t.text, False, t.translator, t.source))
+    return found
+
+
+def chosen_text(versions: list[Text], lang: str | None) -> Text | None:
+    """Return the version asked for by ?lang=, else the first (the original when stored)."""
+    for version in versions:
+        if version.code == lang:
+            return version
+    return versions[0] if versions else None
+
+
+def statement_or_404(session: Session, key: str, as_json: bool = False) -> Statement:
+    """Return the statement with ``key``; answer 404 (as JSON for a twin) when there is none."""
+    statement = queries.statement_by_key(session, key)
+    if statement is None:
+        not_found(f"There is no statement with the key {key!r}.", as_json)
+    return statement
+
+
+def list_page(session: Session) -> Page:
+    """Return the page of the statements list that the request asks for."""
+    return paginate(session, queries.statement_list(), queries.STATEMENT_ORDERS, request.args)
+
+
+def summary_json(statement: Statement, named: int) -> dict[str, Any]:
+    """Return a statement as one item of the list's JSON twin, with its number of signatures."""
+    return {
+        "key": statement.key,
+        "url": links.statement_url(statement.key),
+        "title": statement.title,
+        "date": statement.date,
+        "kind": statement.kind,
+        "districts": [district.key for district in statement.districts],
+        "named_signatories": named,
+        "reported_signatories": statement.reported_signatories,
+    }
+
+
+def statement_json(session: Session, statement: Statement) -> dict[str, Any]:
+    """Return a statement as its JSON twin: the record, its signatures and its events."""
+    signatures = [
+        {**snapshot("signature", sig), "person_name": sig.person.name}
+        for sig in statement.signatures
+    ]
+    events = queries.statement_events(session, statement.id)
+    return {
+        **snapshot("statement", statement),
+        "url": links.statement_url(statement.key, external=True),
+        "signatures": signatures,
+        "events": [snapshot("event", event) for event in events],
+        "dataset_version": queries.dataset_version(session),
+    }
+
+
+@bp.get("/statements")
+def index() -> str:
+    """List the statements, a page at a time, in the order asked for."""
+    session = get_session()
+    page = list_page(session)
+    return render_template(
+        "statements.html",
+        page=page,
+        named=queries.signature_counts(session, [row.id for row in page.rows]),
+        labels=SORT_LABELS,
+        json_url=links.list_url("statements.index_json", page, queries.STATEMENT_ORDERS),
+    )
+
+
+@bp.get("/statements.json")
+def index_json() -> Response:
+    """Answer the same page of the statements list as JSON."""
+    session = get_session()
+    page = list_page(session)
+    named = queries.signature_counts(session, [row.id for row in page.rows])
+    items = [summary_json(row, named.get(row.id, 0)) for row in page.rows]
+    return jsonify(page_json(page, items))
+
+
+@bp.get("/statements/<key>")
+def show(key: str) -> str:
+    """Show a statement: its text, signatories, sources, what followed, and how to cite it."""
+    session = get_session()
+    statement = statement_or_404(session, key)
+    versions = texts(statement)
+    url = links.statement_url(key, external=True)
+    return render_template(
+        "statement.html",
+        statement=statement,
+        texts=versions,
+        current=chosen_text(versions, request.args.get("lang")),
+        chains=queries.provenance(session, statement.sources),
+        events=queries.statement_events(session, statement.id),
+        citation=citation(statement, url, queries.dataset_version(session)),
+    )
+
+
+@bp.get("/statements/<key>.json")
+def show_json(key: str) -> Response:
+    """Answer a statement's record, signatures and events as JSON."""
+    session = get_session()
+    return jsonify(statement_json(session, statement_or_404(session, key, as_json=True)))

@@ -1,0 +1,1 @@
+"""Browser tests: the archive served by `archive run`, driven by Chromium through Playwright."""
