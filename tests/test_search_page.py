@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -15,68 +13,11 @@ from flask.testing import FlaskCliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.pages import Node, parse
+
 RESIGNATION = "2022-09-municipal-deputies-demand-putin-resignation"
 KUNIN = "2022-09-kunin-calls-for-putin-impeachment-for-treason"
 SMOLNINSKOYE = "smolninskoye-councillors-call-for-putin-treason-charges"
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
-
-
-@dataclass
-class Node:
-    """An element of a parsed page."""
-
-    tag: str
-    attrs: dict[str, str | None] = field(default_factory=dict)
-    children: list[Node | str] = field(default_factory=list)
-
-    def text(self) -> str:
-        """Return the text inside the element, whitespace collapsed."""
-        parts = [c if isinstance(c, str) else c.text() for c in self.children]
-        return " ".join("".join(parts).split())
-
-    def find_all(self, tag: str, **attrs: str) -> list[Node]:
-        """Return the elements below this one with the tag and attribute values, in order."""
-        found = []
-        for child in self.children:
-            if isinstance(child, Node):
-                if child.tag == tag and all(child.attrs.get(k) == v for k, v in attrs.items()):
-                    found.append(child)
-                found += child.find_all(tag, **attrs)
-        return found
-
-    def elements(self) -> list[Node]:
-        """Return the child elements."""
-        return [child for child in self.children if isinstance(child, Node)]
-
-
-class _TreeBuilder(HTMLParser):
-    """Builds a tree of Nodes, failing on an end tag that closes the wrong element."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stack = [Node("document")]
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = Node(tag, dict(attrs))
-        self.stack[-1].children.append(node)
-        if tag not in VOID:
-            self.stack.append(node)
-
-    def handle_endtag(self, tag: str) -> None:
-        assert self.stack[-1].tag == tag, f"</{tag}> closes <{self.stack[-1].tag}>"
-        self.stack.pop()
-
-    def handle_data(self, data: str) -> None:
-        self.stack[-1].children.append(data)
-
-
-def parse(page: str) -> Node:
-    """Parse a page, checking that every element is closed where it was opened."""
-    builder = _TreeBuilder()
-    builder.feed(page)
-    builder.close()
-    assert len(builder.stack) == 1, "unclosed elements"
-    return builder.stack[0]
 
 
 def get_page(client: Any, url: str) -> str:
