@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Locator, Page, Response, expect
+from playwright.sync_api import Browser, Locator, Page, Response, expect
 
 from tests.browser.conftest import IMG, SCRIPT, Recorded, Server, screenshot, xss
 
@@ -217,3 +217,27 @@ def test_xss_json_twin(server: Server, page: Page, recorded: Recorded, path: str
     assert not recorded.dialogs, f"{twin}: dialogs {recorded.dialogs}"
     assert not recorded.failures, f"{twin}: {recorded.failures}"
     assert_only_loopback(recorded, server)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        f"/statements/{RESIGNATION}",
+        "/people/ksenia-thorstrom",
+        "/districts/ru/spb",
+        "/sources/inkl-mirror-2022-09-putin-quit",
+        "/search?q=Putin",
+    ],
+)
+def test_pages_fit_a_phone_screen(server: Server, browser: Browser, path: str) -> None:
+    """On a 360-pixel-wide screen no page scrolls sideways (text wraps, tables scroll)."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2)
+    phone = context.new_page()
+    response = phone.goto(server.url + path)
+    assert response is not None and response.status == 200
+    overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    if path == f"/statements/{RESIGNATION}":
+        screenshot(phone, "statement-phone")
+    context.close()
+    assert overflow <= 0, f"{path} is {overflow} pixels wider than the screen"
