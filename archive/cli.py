@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +14,11 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
-from archive import importer, migrate
+from archive import export, importer, migrate
 from archive.db import get_db
 from archive.search import get_index
-from archive.store import Tally
+from archive.store import Tally, dataset_version
+from archive.tables import TABLES
 
 DEMO = Path(__file__).resolve().parent / "demo" / "seed.json"
 PROGRESS_THRESHOLD = 2000
@@ -82,6 +85,35 @@ def check_command() -> None:
     click.echo("the index matches the database")
 
 
+@click.command("export")
+@click.option(
+    "--out",
+    "folder",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the tables and datapackage.json into.",
+)
+@click.option("--spreadsheet", is_flag=True, help="Write the variant for spreadsheets.")
+@with_appcontext
+def export_command(folder: Path, spreadsheet: bool) -> None:
+    """Write the whole archive as CSV tables with a Frictionless datapackage.json."""
+    _require_schema()
+    folder.mkdir(parents=True, exist_ok=True)
+    with get_db().session() as session, session.begin():
+        version = dataset_version(session)
+        for table in TABLES:
+            path = folder / f"{table.name}.csv"
+            with path.open("w", encoding="utf-8", newline="") as out:
+                for chunk in export.table_csv(session, table.name, spreadsheet):
+                    out.write(chunk)
+            click.echo(f"{path.name:<26} {path.stat().st_size:>12,} bytes", err=True)
+        package = export.datapackage(version, datetime.now(UTC), spreadsheet)
+        (folder / "datapackage.json").write_text(
+            json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+    click.echo(f"exported dataset version {version} to {folder}")
+
+
 def _import(paths: list[Path], actor: str) -> None:
     _require_schema()
     with _progress() as progress:
@@ -139,5 +171,13 @@ def _require_schema() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the archive's commands on the app."""
-    for command in (migrate_command, import_command, demo_command, reindex_command, check_command):
+    commands = (
+        migrate_command,
+        import_command,
+        demo_command,
+        reindex_command,
+        check_command,
+        export_command,
+    )
+    for command in commands:
         app.cli.add_command(command)
