@@ -36,9 +36,17 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 from whoosh.query import And, AndNot, Every, FuzzyTerm, Or, Phrase, Query, Term
 
-from archive import analysis, migrate, querylang
+from archive import analysis, migrate, queries, querylang
 from archive.db import Database, get_db
-from archive.models import District, Person, Revision, Signature, Source, Statement
+from archive.models import (
+    District,
+    DistrictName,
+    Person,
+    Revision,
+    Signature,
+    Source,
+    Statement,
+)
 from archive.store import dataset_version
 
 log = logging.getLogger(__name__)
@@ -79,26 +87,31 @@ FILTERS = ("kind", "year", "district", "demand", "lang")
 
 
 class Districts:
-    """The district tree, loaded once: names and ancestors of every district."""
+    """The district tree, loaded once, with every name of every district."""
 
     def __init__(self, session: Session) -> None:
-        rows = session.scalars(select(District).options(selectinload(District.names))).all()
-        by_id = {row.id: row for row in rows}
-        self.parent = {row.key: by_id[row.parent_id].key if row.parent_id else None for row in rows}
-        self.names = {row.key: [row.name, *(n.name for n in row.names)] for row in rows}
+        self.tree = queries.district_tree(session)
+        self.names = {node.key: [node.name] for node in self.tree.by_id.values()}
+        alternates = select(District.key, DistrictName.name).join(
+            District, DistrictName.district_id == District.id
+        )
+        order = (DistrictName.language, DistrictName.name)
+        for key, name in session.execute(alternates.order_by(*order)):
+            self.names[key].append(name)
 
     def lineage(self, key: str) -> list[str]:
         """Return a district's key and its ancestors' keys, nearest first."""
-        chain = []
-        current: str | None = key
-        while current is not None and current not in chain:
-            chain.append(current)
-            current = self.parent.get(current)
-        return chain
+        node = self.tree.by_key.get(key)
+        if node is None:
+            return [key]
+        return [key, *(above.key for above in reversed(self.tree.ancestors(node)))]
 
     def subtree(self, key: str) -> set[str]:
         """Return a district's key and every key below it."""
-        return {k for k in self.parent if key in self.lineage(k)}
+        node = self.tree.by_key.get(key)
+        if node is None:
+            return {key}
+        return {below.key for below, _depth in self.tree.walk([node], "key")}
 
 
 def _join(parts: Iterable[str | None]) -> str:
