@@ -112,6 +112,14 @@ def get_session() -> Session:
     return session
 
 
+def take_session() -> Session:
+    """Hand the request's session to the caller, who closes it (a streamed answer outlives
+    the request: Flask tears the request down before the body is read)."""
+    session = get_session()
+    g.pop("db_session", None)
+    return session
+
+
 def close_session(_exc: BaseException | None = None) -> None:
     """Close the request's session, if one was opened."""
     session = g.pop("db_session", None)

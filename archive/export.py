@@ -119,7 +119,10 @@ def _districts(session: Session) -> Query:
 
 def _names(session: Session, owner: Any, model: Any, owner_id: Any) -> Query:
     query = select(owner.key, model.language, model.name).join(owner, owner_id == owner.id)
-    return query.order_by(*_ordered(session, owner.key, model.language, model.name))
+    key, language, name = _ordered(session, owner.key, model.language, model.name)
+    # No language (a variant spelling) is an empty cell, first bytewise; PostgreSQL would
+    # put NULL last.
+    return query.order_by(key, language.nulls_first(), name)
 
 
 def _people(session: Session) -> Query:
@@ -285,7 +288,10 @@ def rows(session: Session, table: str) -> Iterator[tuple[Any, ...]]:
     """Yield the rows of one table in key order, streaming from the database."""
     query = ROWS[table](session)
     if isinstance(query, Select):
-        yield from session.execute(query.execution_options(yield_per=2000)).tuples()
+        # Plain tuples (Result.tuples() is deprecated from SQLAlchemy 2.1: a warning, an error
+        # under the tests' warning filter).
+        for row in session.execute(query.execution_options(yield_per=2000)):
+            yield tuple(row)
     else:
         yield from query
 
@@ -341,7 +347,8 @@ def field_schema(table: Table) -> list[dict[str, Any]]:
             field["type"] = "string"
         if column.name in DATE_COLUMNS:
             field["constraints"] = {"pattern": DATE_PATTERN}
-        if column.required:
+        # A key column may not be empty (Frictionless does not imply it from the primary key).
+        if column.required or column.name in PRIMARY_KEYS.get(table.name, []):
             field.setdefault("constraints", {})["required"] = True
         fields.append(field)
     return fields

@@ -37,6 +37,7 @@ __all__ = [
     "DistrictCounts",
     "Office",
     "StatementDates",
+    "citing_queries",
     "counts",
     "dataset_version",
     "district_by_key",
@@ -254,14 +255,19 @@ class Citing:
 
 def records_citing(session: Session, source_id: int) -> Citing:
     """Return the statements, signatures and events that cite a source."""
-    kinds: dict[str, Select[Any]] = {
+    kinds = citing_queries(source_id)
+    totals = {name: _count(session, query) for name, query in kinds.items()}
+    rows = {name: session.scalars(query.limit(MAX_CITING)).all() for name, query in kinds.items()}
+    return Citing(rows["statements"], rows["signatures"], rows["events"], totals)
+
+
+def citing_queries(source_id: int) -> dict[str, Select[Any]]:
+    """Return the queries, each whole and in page order, of the records citing a source."""
+    return {
         "statements": _statements_citing(source_id),
         "signatures": _signatures_citing(source_id),
         "events": _events_citing(source_id),
     }
-    totals = {name: _count(session, query) for name, query in kinds.items()}
-    rows = {name: session.scalars(query.limit(MAX_CITING)).all() for name, query in kinds.items()}
-    return Citing(rows["statements"], rows["signatures"], rows["events"], totals)
 
 
 def _count(session: Session, query: Select[Any]) -> int:

@@ -737,6 +737,48 @@ def _matching(
     return found
 
 
+class SearchTooSlow(Exception):
+    """Finding the matching statements took longer than a search may."""
+
+
+@dataclass
+class _Selection:
+    """What a query and its filters select: the statements matched, before any paging."""
+
+    searcher: Any
+    columns: _Columns
+    parsed: querylang.ParsedQuery
+    query: Query | None
+    terms: Terms
+    matched: set[int]
+
+
+def _select(index: SearchIndex, text: str, filters: dict[str, str] | None) -> _Selection:
+    """Select the statements a query and its filters match; raise SearchTooSlow past the limit."""
+    index.ensure_current()
+    parsed = querylang.parse(text)
+    searcher = index.searcher()
+    columns = _columns(searcher)
+    compiler = _Compiler(searcher, parsed)
+    try:
+        query = compiler.query()
+    except RecursionError:
+        parsed.note("The query was too deeply nested and was ignored.")
+        query = None
+    allowed = columns.having("doctype", "statement")
+    for name, value in (filters or {}).items():
+        if value and name in FILTERS:
+            allowed = allowed & columns.having(name, value)
+    if parsed.date_from or parsed.date_to:
+        allowed = allowed & columns.dated(parsed.date_from, parsed.date_to)
+    try:
+        matched = _matching(searcher, query, allowed, time.monotonic() + SEARCH_TIME_LIMIT)
+    except _TimedOut as error:
+        parsed.note("The search took too long and was stopped; try fewer or longer words.")
+        raise SearchTooSlow(parsed.messages[-1]) from error
+    return _Selection(searcher, columns, parsed, query, compiler.terms, matched)
+
+
 def run_search(
     index: SearchIndex,
     text: str,
@@ -747,41 +789,51 @@ def run_search(
 ) -> Results:
     """Search statements (and people) with a query string and facet filters; never fail."""
     page, per_page = min(max(page, 1), MAX_PAGE), min(max(per_page, 1), 100)
-    index.ensure_current()
-    parsed = querylang.parse(text)
-    results = Results(query=text, page=page, per_page=per_page, messages=parsed.messages)
-    searcher = index.searcher()
-    columns = _columns(searcher)
-    compiler = _Compiler(searcher, parsed)
+    results = Results(query=text, page=page, per_page=per_page)
     try:
-        query = compiler.query()
-    except RecursionError:
-        parsed.note("The query was too deeply nested and was ignored.")
-        query = None
-    results.terms = compiler.terms
-    allowed = columns.having("doctype", "statement")
-    for name, value in (filters or {}).items():
-        if value and name in FILTERS:
-            allowed = allowed & columns.having(name, value)
-    if parsed.date_from or parsed.date_to:
-        allowed = allowed & columns.dated(parsed.date_from, parsed.date_to)
-    deadline = time.monotonic() + SEARCH_TIME_LIMIT
-    try:
-        matched = _matching(searcher, query, allowed, deadline)
-    except _TimedOut:
-        parsed.note("The search took too long and was stopped; try fewer or longer words.")
+        found = _select(index, text, filters)
+    except SearchTooSlow as slow:
+        results.messages = [str(slow)]
         return results
-    results.total = len(matched)
-    results.facets = columns.count(matched)
-    results.keys = _page(searcher, columns, query, matched, sort, page, per_page, parsed)
+    searcher, columns, parsed, query = found.searcher, found.columns, found.parsed, found.query
+    results.messages, results.terms = parsed.messages, found.terms
+    results.total = len(found.matched)
+    results.facets = columns.count(found.matched)
+    results.keys = _page(searcher, columns, query, found.matched, sort, page, per_page, parsed)
     if query is not None:
         people = columns.having("doctype", "person")
         if filters and filters.get("district"):
             people = people & columns.having("district", filters["district"])
         results.people = _ranked(searcher, query, frozenset(people), 8, parsed)
-        if not matched:
+        if not found.matched:
             results.suggestion = _suggest(searcher, parsed, text)
     return results
+
+
+def all_matching_keys(
+    index: SearchIndex, text: str, filters: dict[str, str] | None = None, sort: str = "relevance"
+) -> tuple[list[str], list[str]]:
+    """Return every statement a search finds, ordered as its pages are, and the query's notes.
+
+    One pass, for the CSV of a search: paging through run_search would rank page * per_page
+    hits for every page. Statements that ranking had no time for follow the ranked ones,
+    newest first, so that none is dropped. Raises SearchTooSlow like a search page's note.
+    """
+    found = _select(index, text, filters)
+    by_date = [found.columns.key[d] for d in _by_date(found.columns, found.matched)]
+    if sort == "date" or found.query is None:
+        return by_date, found.parsed.messages
+    limit = max(len(found.matched), 1)
+    ranked = _ranked(found.searcher, found.query, frozenset(found.matched), limit, found.parsed)
+    seen = set(ranked)
+    return ranked + [key for key in by_date if key not in seen], found.parsed.messages
+
+
+def _by_date(columns: _Columns, matched: set[int]) -> list[int]:
+    """Order documents newest first; one date's statements by key, never by docnum."""
+    ordered = sorted(matched, key=columns.key.__getitem__)
+    ordered.sort(key=columns.date.__getitem__, reverse=True)
+    return ordered
 
 
 def _page(
@@ -796,9 +848,7 @@ def _page(
 ) -> list[str]:
     start = (page - 1) * per_page
     if sort == "date" or query is None:
-        # Newest first; one date's statements by key, so the order never depends on docnums.
-        ordered = sorted(matched, key=columns.key.__getitem__)
-        ordered.sort(key=columns.date.__getitem__, reverse=True)
+        ordered = _by_date(columns, matched)
         return [columns.key[d] for d in ordered[start : start + per_page]]
     return _ranked(searcher, query, frozenset(matched), start + per_page, parsed)[start:]
 

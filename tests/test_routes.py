@@ -181,9 +181,12 @@ def test_pages_without_arguments_answer(demo: Flask) -> None:
             json.loads(response.get_data(as_text=True))
         elif rule.rule.endswith(".csv"):
             assert response.mimetype == "text/csv", f"{url}: {response.mimetype}"
+        elif rule.rule.endswith(".zip"):
+            assert response.mimetype == "application/zip", f"{url}: {response.mimetype}"
         else:
             assert is_html(response), f"{url}: {response.mimetype}"
             check_html(response, url)
+        response.close()  # a streamed body holds the request's context until it ends or closes
 
 
 def test_unknown_url_and_static_file(demo: Flask) -> None:

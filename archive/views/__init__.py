@@ -10,7 +10,16 @@ from werkzeug.exceptions import HTTPException
 
 from archive import queries
 from archive.db import get_session
-from archive.views import districts, format, home, people, search, sources, statements
+from archive.views import (
+    districts,
+    exports,
+    format,
+    home,
+    people,
+    search,
+    sources,
+    statements,
+)
 
 # Scripts and styles only from the archive's own files; nothing from another host.
 CONTENT_SECURITY_POLICY = (
@@ -30,6 +39,7 @@ SECTIONS = (
     ("districts.index", "Districts"),
     ("sources.index", "Sources"),
     ("search.results", "Search"),
+    ("exports.index", "Export"),
 )
 
 
@@ -41,6 +51,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(sources.bp)
     app.register_blueprint(people.bp)
     app.register_blueprint(districts.bp)
+    app.register_blueprint(exports.bp)
     app.after_request(_security_headers)
     app.context_processor(_template_globals)
     app.add_template_filter(format.date_text)

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template, request
 from sqlalchemy.orm import Session
 
-from archive import queries
+from archive import csvviews, queries
 from archive.db import get_session
 from archive.models import District, Person, Statement
 from archive.queries import DistrictCounts, Office
@@ -139,8 +139,13 @@ def _children(session: Session, node: DistrictNode) -> list[tuple[DistrictNode, 
 def index() -> str:
     """Show the tree of districts with the statements and signatories from each."""
     listed = tree_page(get_session(), request.args)
-    json_url = links.list_url("districts.index_json", listed.page, TREE_ORDERS)
-    return render_template("districts.html", listed=listed, labels=SORT_LABELS, json_url=json_url)
+    return render_template(
+        "districts.html",
+        listed=listed,
+        labels=SORT_LABELS,
+        json_url=links.list_url("districts.index_json", listed.page, TREE_ORDERS),
+        csv_url=links.list_csv_url("districts.index_csv", listed.page, TREE_ORDERS),
+    )
 
 
 @bp.get("/districts.json")
@@ -149,6 +154,16 @@ def index_json() -> Response:
     listed = tree_page(get_session(), request.args)
     items = [_branch_json(branch, listed.tree) for branch in listed.page.rows]
     return jsonify(listing.page_json(listed.page, items))
+
+
+@bp.get("/districts.csv")
+def index_csv() -> Response:
+    """Answer the whole district tree, depth first, with the counts from each, as CSV."""
+    session = get_session()
+    sort = listing.sort_order(request.args, TREE_ORDERS)
+    rows = csvviews.district_rows(session, queries.district_tree(session), sort)
+    name = ["districts", csvviews.sort_name(sort, TREE_ORDERS)]
+    return csvviews.csv_response(csvviews.DISTRICTS, rows, name)
 
 
 def _branch_json(branch: Branch, tree: DistrictTree) -> dict[str, Any]:
@@ -179,6 +194,20 @@ def show_json(key: str) -> Response:
     """Answer a district's page as JSON."""
     page = district_page(get_session(), key, request.args, as_json=True)
     return jsonify(district_json(page))
+
+
+@bp.get("/districts/<path:key>.csv")
+def show_csv(key: str) -> Response:
+    """Answer every statement from a district and the districts below it, newest first, as CSV."""
+    session = get_session()
+    tree = queries.district_tree(session)
+    node = tree.by_key.get(key)
+    if node is None:
+        not_found(f"There is no district with the key {key!r}.")
+    below = tree.subtree_ids(node)
+    query = queries.statements_in(below).order_by(*queries.DISTRICT_STATEMENT_ORDERS["date"])
+    rows = csvviews.listed_statements(session, query)
+    return csvviews.csv_response(csvviews.STATEMENTS, rows, ["district", key, "statements"])
 
 
 def district_json(page: DistrictPage) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -45,6 +46,12 @@ def list_url(endpoint: str, page: Page, orders: dict[str, Any]) -> str:
     sort = page.sort if page.sort != sort_order({}, orders) else None
     number = page.number if page.number > 1 else None
     return url_for(endpoint, sort=sort, page=number)
+
+
+def list_csv_url(endpoint: str, page: Page, orders: Mapping[str, Any]) -> str:
+    """Return the URL of a list's CSV twin (every row, not one page) in the sort of ``page``."""
+    sort = page.sort if page.sort != sort_order({}, orders) else None
+    return url_for(endpoint, sort=sort)
 
 
 def template_helpers() -> dict[str, Any]:

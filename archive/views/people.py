@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template, request
 from sqlalchemy.orm import Session
 
-from archive import queries
+from archive import csvviews, queries
 from archive.db import get_session
 from archive.models import Event, Person, Signature
 from archive.store import snapshot
@@ -60,6 +60,7 @@ def index() -> str:
         counts=counts,
         labels=SORT_LABELS,
         json_url=links.list_url("people.index_json", page, queries.PEOPLE_ORDERS),
+        csv_url=links.list_csv_url("people.index_csv", page, queries.PEOPLE_ORDERS),
     )
 
 
@@ -81,6 +82,16 @@ def index_json() -> Response:
     return jsonify(listing.page_json(page, items))
 
 
+@bp.get("/people.csv")
+def index_csv() -> Response:
+    """Answer every person, in the order asked for, as CSV."""
+    sort = listing.sort_order(request.args, queries.PEOPLE_ORDERS)
+    query = queries.people_query().order_by(*queries.PEOPLE_ORDERS[sort])
+    rows = csvviews.people_rows(get_session(), query)
+    name = ["people", csvviews.sort_name(sort, queries.PEOPLE_ORDERS)]
+    return csvviews.csv_response(csvviews.PEOPLE, rows, name)
+
+
 @bp.get("/people/<key>")
 def show(key: str) -> str:
     """Show a person: their names, their statements and what happened to them afterwards."""
@@ -91,6 +102,17 @@ def show(key: str) -> str:
 def show_json(key: str) -> Response:
     """Answer a person's page as JSON."""
     return jsonify(person_json(person_page(get_session(), key, as_json=True)))
+
+
+@bp.get("/people/<key>.csv")
+def show_csv(key: str) -> Response:
+    """Answer a person's signatures, one row each, oldest statement first, as CSV."""
+    session = get_session()
+    person = queries.person_by_key(session, key)
+    if person is None:
+        not_found(f"There is no person with the key {key!r}.")
+    rows = csvviews.person_signatures(session, person)
+    return csvviews.csv_response(csvviews.SIGNATURES, rows, ["person", key, "signatures"])
 
 
 def person_json(page: PersonPage) -> dict[str, Any]:

@@ -6,13 +6,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
 from sqlalchemy.orm import Session
 
-from archive import queries, querylang
+from archive import csvviews, queries, querylang
 from archive.db import get_session
 from archive.models import Person, Statement
-from archive.search import FILTERS, Results, SearchIndex, get_index, highlight, run_search
+from archive.search import (
+    FILTERS,
+    Results,
+    SearchIndex,
+    SearchTooSlow,
+    all_matching_keys,
+    get_index,
+    highlight,
+    run_search,
+)
 from archive.views.format import signatory_count
 from archive.views.links import person_url, statement_url
 
@@ -254,3 +263,26 @@ def results_json() -> Response:
     """Answer the same search as the search page, as JSON."""
     page = search_page(get_session(), get_index(), SearchParams.from_args(request.args))
     return jsonify(as_json(page))
+
+
+@bp.get("/search.csv")
+def results_csv() -> Response:
+    """Answer every statement the search finds (not one page), or their signatures, as CSV.
+
+    ``rows=signatures`` gives the long form: one row per signature of the statements found.
+    """
+    params = SearchParams.from_args(request.args)
+    signatures = request.args.get("rows") == "signatures"
+    session = get_session()
+    try:
+        keys, _messages = all_matching_keys(get_index(), params.q, params.filters, params.sort)
+    except SearchTooSlow as error:
+        abort(503, description=str(error))
+    if signatures:
+        layout, rows = csvviews.SIGNATURES, csvviews.search_signature_rows(session, keys)
+    else:
+        layout, rows = csvviews.STATEMENTS, csvviews.search_statement_rows(session, keys)
+    name = csvviews.search_name(params.q, params.filters, signatures)
+    response = csvviews.csv_response(layout, rows, name)
+    response.headers["X-Total-Count"] = str(len(keys))
+    return response

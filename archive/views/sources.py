@@ -9,13 +9,13 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template, request
 from sqlalchemy.orm import Session
 
-from archive import queries
+from archive import csvviews, queries
 from archive.db import get_session
 from archive.models import Source
 from archive.store import snapshot
 from archive.views import links
 from archive.views.answers import not_found
-from archive.views.listing import Page, page_json, paginate
+from archive.views.listing import Page, page_json, paginate, sort_order
 
 bp = Blueprint("sources", __name__)
 bp.context_processor(links.template_helpers)
@@ -126,6 +126,7 @@ def index() -> str:
         page=page,
         labels=SORT_LABELS,
         json_url=links.list_url("sources.index_json", page, queries.SOURCE_ORDERS),
+        csv_url=links.list_csv_url("sources.index_csv", page, queries.SOURCE_ORDERS),
     )
 
 
@@ -134,6 +135,16 @@ def index_json() -> Response:
     """Answer the same page of the sources list as JSON."""
     page = list_page(get_session())
     return jsonify(page_json(page, [summary_json(source) for source in page.rows]))
+
+
+@bp.get("/sources.csv")
+def index_csv() -> Response:
+    """Answer every source (without its captured text), in the order asked for, as CSV."""
+    sort = sort_order(request.args, queries.SOURCE_ORDERS)
+    query = queries.source_list().order_by(*queries.SOURCE_ORDERS[sort])
+    rows = csvviews.source_rows(get_session(), query)
+    name = ["sources", csvviews.sort_name(sort, queries.SOURCE_ORDERS)]
+    return csvviews.csv_response(csvviews.SOURCES, rows, name)
 
 
 @bp.get("/sources/<key>")
@@ -146,3 +157,14 @@ def show(key: str) -> str:
 def show_json(key: str) -> Response:
     """Answer a source's record, chain, citing records and capture check as JSON."""
     return jsonify(source_json(source_page(get_session(), key, as_json=True)))
+
+
+@bp.get("/sources/<key>.csv")
+def show_csv(key: str) -> Response:
+    """Answer every statement, signature and event citing a source, as CSV."""
+    session = get_session()
+    source = queries.source_by_key(session, key)
+    if source is None:
+        not_found(f"There is no source with the key {key!r}.")
+    rows = csvviews.citing_rows(session, source.id)
+    return csvviews.csv_response(csvviews.CITING, rows, ["source", key, "citing"])

@@ -8,14 +8,14 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template, request
 from sqlalchemy.orm import Session
 
-from archive import queries
+from archive import csvviews, queries
 from archive.db import get_session
 from archive.models import Source, Statement
 from archive.store import snapshot
 from archive.views import links
 from archive.views.answers import not_found
 from archive.views.cite import citation
-from archive.views.listing import Page, page_json, paginate
+from archive.views.listing import Page, page_json, paginate, sort_order
 
 bp = Blueprint("statements", __name__)
 bp.context_processor(links.template_helpers)
@@ -108,6 +108,7 @@ def index() -> str:
         named=queries.signature_counts(session, [row.id for row in page.rows]),
         labels=SORT_LABELS,
         json_url=links.list_url("statements.index_json", page, queries.STATEMENT_ORDERS),
+        csv_url=links.list_csv_url("statements.index_csv", page, queries.STATEMENT_ORDERS),
     )
 
 
@@ -119,6 +120,17 @@ def index_json() -> Response:
     named = queries.signature_counts(session, [row.id for row in page.rows])
     items = [summary_json(row, named.get(row.id, 0)) for row in page.rows]
     return jsonify(page_json(page, items))
+
+
+@bp.get("/statements.csv")
+def index_csv() -> Response:
+    """Answer every statement of the list, in the order asked for, as CSV."""
+    session = get_session()
+    sort = sort_order(request.args, queries.STATEMENT_ORDERS)
+    query = queries.statement_list().order_by(*queries.STATEMENT_ORDERS[sort])
+    rows = csvviews.listed_statements(session, query)
+    name = ["statements", csvviews.sort_name(sort, queries.STATEMENT_ORDERS)]
+    return csvviews.csv_response(csvviews.STATEMENTS, rows, name)
 
 
 @bp.get("/statements/<key>")
@@ -144,3 +156,11 @@ def show_json(key: str) -> Response:
     """Answer a statement's record, signatures and events as JSON."""
     session = get_session()
     return jsonify(statement_json(session, statement_or_404(session, key, as_json=True)))
+
+
+@bp.get("/statements/<key>.csv")
+def show_csv(key: str) -> Response:
+    """Answer a statement's signatures, one row each in the statement's order, as CSV."""
+    statement = statement_or_404(get_session(), key)
+    rows = (csvviews.signature_row(signature) for signature in statement.signatures)
+    return csvviews.csv_response(csvviews.SIGNATURES, rows, ["statement", key, "signatures"])
