@@ -114,6 +114,22 @@ def export_command(folder: Path, spreadsheet: bool) -> None:
     click.echo(f"exported dataset version {version} to {folder}")
 
 
+@click.command("corpus")
+@click.option("--size", type=click.Choice(["S", "M", "L"]), required=True, help="Corpus size.")
+@click.option("--seed", default=1, show_default=True, help="Seed; the same seed, the same bytes.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def corpus_command(size: str, seed: int, out: Path) -> None:
+    """Write a deterministic synthetic (fake) corpus as one JSON import document."""
+    from archive import corpus
+
+    started = time.perf_counter()
+    counts = corpus.write(out, size, seed)
+    for kind, number in counts.as_dict().items():
+        click.echo(f"{kind + ':':<14} {number:>10,}")
+    elapsed = time.perf_counter() - started
+    click.echo(f"wrote {out} ({out.stat().st_size:,} bytes) in {elapsed:.1f} s")
+
+
 def _import(paths: list[Path], actor: str) -> None:
     _require_schema()
     with _progress() as progress:
@@ -178,6 +194,7 @@ def init_app(app: Flask) -> None:
         reindex_command,
         check_command,
         export_command,
+        corpus_command,
     )
     for command in commands:
         app.cli.add_command(command)
