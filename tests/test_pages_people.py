@@ -155,6 +155,7 @@ def test_person_json_twin(demo: Any, client: Any, db: Database, tmp_path: Path) 
             "url": f"/statements/{RESIGNATION}",
             "title": "Municipal deputies demand Vladimir Putin's resignation",
             "date": "2022-09",
+            "kind": "statement",
             "role": "municipal deputy",
             "district": "ru/spb",
             "stance": "signed",

@@ -232,13 +232,7 @@ def _node_json(node: DistrictNode) -> dict[str, Any]:
 
 def _statement_json(statement: Statement) -> dict[str, Any]:
     """Return a statement listed on a district's page as plain JSON values."""
-    return {
-        "key": statement.key,
-        "url": links.statement_url(statement.key),
-        "title": statement.title,
-        "date": statement.date,
-        "kind": statement.kind,
-    }
+    return links.statement_ref(statement)
 
 
 def _signatory_json(person: Person, offices: dict[int, list[Office]]) -> dict[str, Any]:

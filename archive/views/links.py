@@ -28,6 +28,17 @@ def statement_url(key: str, external: bool = False) -> str:
     return url_for("statements.show", key=key, _external=external)
 
 
+def statement_ref(statement: Any) -> dict[str, Any]:
+    """Return how a JSON twin names a statement: key, URL, title, date and kind."""
+    return {
+        "key": statement.key,
+        "url": statement_url(statement.key),
+        "title": statement.title,
+        "date": statement.date,
+        "kind": statement.kind,
+    }
+
+
 def source_url(key: str, external: bool = False) -> str:
     """Return the URL of a source's page, absolute when ``external``."""
     return url_for("sources.show", key=key, _external=external)

@@ -130,10 +130,7 @@ def _signature_json(signature: Signature) -> dict[str, Any]:
     """Return a person's part in one statement as plain JSON values."""
     statement = signature.statement
     return {
-        "key": statement.key,
-        "url": links.statement_url(statement.key),
-        "title": statement.title,
-        "date": statement.date,
+        **links.statement_ref(statement),
         "role": signature.role,
         "district": signature.district.key if signature.district is not None else None,
         "stance": signature.stance,

@@ -70,11 +70,7 @@ def list_page(session: Session) -> Page:
 def summary_json(statement: Statement, named: int) -> dict[str, Any]:
     """Return a statement as one item of the list's JSON twin, with its number of signatures."""
     return {
-        "key": statement.key,
-        "url": links.statement_url(statement.key),
-        "title": statement.title,
-        "date": statement.date,
-        "kind": statement.kind,
+        **links.statement_ref(statement),
         "districts": [district.key for district in statement.districts],
         "named_signatories": named,
         "reported_signatories": statement.reported_signatories,
