@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from archive.models import (
     Changeset,
@@ -28,6 +28,11 @@ from archive.models import (
     Source,
     Statement,
     Translation,
+    event_people,
+    event_sources,
+    signature_sources,
+    statement_districts,
+    statement_sources,
 )
 from archive.records import complete, record_key
 
@@ -39,6 +44,10 @@ MODELS: dict[str, Any] = {
     "statement": Statement,
     "event": Event,
 }
+# Keys per query: well below SQLite's limit of bound parameters.
+CHUNK = 500
+# Rows per bulk insert of new records, which bounds the memory of one statement's parameters.
+INSERT_CHUNK = 5000
 # The order in which kinds are written, so that a record's references exist before it.
 WRITE_ORDER = ("district", "source", "person", "statement", "signature", "event")
 
@@ -53,14 +62,14 @@ def existing_keys(session: Session, kind: str, keys: Iterable[str]) -> set[str]:
     model = MODELS[kind]
     wanted = sorted(set(keys))
     found: set[str] = set()
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
         found.update(session.scalars(select(model.key).where(model.key.in_(chunk))))
     return found
 
 
 class Rows:
-    """Rows by natural key, loaded once per import and shared by every reference to them."""
+    """Stored rows by natural key: loaded in chunks, with what their snapshots need."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -71,27 +80,67 @@ class Rows:
         if key is None:
             return None
         if (kind, key) not in self.cache:
-            self.cache[kind, key] = self._load(kind, key)
+            self.cache[kind, key] = self.load(kind, [key]).get(key)
         return self.cache[kind, key]
 
-    def _load(self, kind: str, key: str) -> Any:
-        if kind == "signature":
-            statement_key, person_key = key.split("/", 1)
-            statement, person = self.get("statement", statement_key), self.get("person", person_key)
-            if statement is None or person is None:
-                return None
-            return self.session.scalar(
-                select(Signature).where(
-                    Signature.statement_id == statement.id, Signature.person_id == person.id
-                )
-            )
-        model = MODELS[kind]
-        return self.session.scalar(select(model).where(model.key == key))
+    def load(self, kind: str, keys: Iterable[str]) -> dict[str, Any]:
+        """Return the stored rows among ``keys``, by key, in chunks of one query each."""
+        wanted = sorted(set(keys))
+        found: dict[str, Any] = {}
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            if kind == "signature":
+                found.update(self._signatures(chunk))
+                continue
+            model = MODELS[kind]
+            query = select(model).where(model.key.in_(chunk)).options(*EAGER[kind])
+            found.update((row.key, row) for row in self.session.scalars(query))
+        return found
+
+    def _signatures(self, keys: list[str]) -> dict[str, Signature]:
+        wanted = set(keys)
+        statements = {key.split("/", 1)[0] for key in keys}
+        query = (
+            select(Signature)
+            .join(Signature.statement)
+            .where(Statement.key.in_(statements))
+            .options(*EAGER["signature"])
+        )
+        by_key = {
+            f"{row.statement.key}/{row.person.key}": row for row in self.session.scalars(query)
+        }
+        return {key: row for key, row in by_key.items() if key in wanted}
 
     def add(self, kind: str, key: str, row: Any) -> None:
-        """Remember a new row under its key and add it to the session."""
+        """Remember a row under its key and add it to the session."""
         self.cache[kind, key] = row
         self.session.add(row)
+
+
+# What a snapshot reads, loaded with the rows (one query per relationship, not per row).
+EAGER: dict[str, tuple[Any, ...]] = {
+    "district": (selectinload(District.names), joinedload(District.parent)),
+    "person": (selectinload(Person.names),),
+    "source": (joinedload(Source.cites),),
+    "statement": (
+        selectinload(Statement.demands),
+        selectinload(Statement.translations).joinedload(Translation.source),
+        selectinload(Statement.sources),
+        selectinload(Statement.districts),
+    ),
+    "signature": (
+        joinedload(Signature.statement),
+        joinedload(Signature.person),
+        joinedload(Signature.district),
+        joinedload(Signature.withdrawal_source),
+        selectinload(Signature.sources),
+    ),
+    "event": (
+        joinedload(Event.statement),
+        selectinload(Event.people),
+        selectinload(Event.sources),
+    ),
+}
 
 
 # A row as a whole record.
@@ -307,6 +356,163 @@ def _new_row(kind: str) -> Any:
     return Signature() if kind == "signature" else MODELS[kind]()
 
 
+# New records in bulk: plain inserts of many rows at once, references resolved by id.
+
+
+def table_of(model: Any) -> Table:
+    """Return the table a model declares."""
+    return cast(Table, model.__table__)
+
+
+# Columns that refer to another kind: column -> (field of the record, kind referred to).
+REFERENCES: dict[str, dict[str, tuple[str, str]]] = {
+    "signature": {
+        "statement_id": ("statement", "statement"),
+        "person_id": ("person", "person"),
+        "district_id": ("district", "district"),
+        "withdrawal_source_id": ("withdrawal_source", "source"),
+    },
+    "event": {"statement_id": ("statement", "statement")},
+}
+# A reference to the same kind, set once every new row of the kind has its id.
+SELF_REFERENCES = {"district": ("parent_id", "parent"), "source": ("cites_id", "cites")}
+# Names in other languages and spellings: kind -> (table, column of the owner).
+NAME_TABLES: dict[str, tuple[Table, str]] = {
+    "district": (table_of(DistrictName), "district_id"),
+    "person": (table_of(PersonName), "person_id"),
+}
+# Many-to-many lists: kind -> (link table, field of the record, kind referred to).
+LINKS: dict[str, tuple[tuple[Table, str, str], ...]] = {
+    "statement": (
+        (statement_sources, "sources", "source"),
+        (statement_districts, "districts", "district"),
+    ),
+    "signature": ((signature_sources, "sources", "source"),),
+    "event": ((event_people, "people", "person"), (event_sources, "sources", "source")),
+}
+
+
+class Ids:
+    """Row ids by natural key, loaded in chunks and learned as rows are inserted."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.known: dict[str, dict[str, int]] = {kind: {} for kind in MODELS}
+
+    def need(self, kind: str, keys: Iterable[str | None]) -> None:
+        """Load the ids of those ``keys`` not yet known."""
+        known = self.known[kind]
+        missing = sorted({key for key in keys if key is not None and key not in known})
+        model = MODELS[kind]
+        for start in range(0, len(missing), CHUNK):
+            chunk = missing[start : start + CHUNK]
+            rows = self.session.execute(select(model.key, model.id).where(model.key.in_(chunk)))
+            known.update((key, row_id) for key, row_id in rows)
+
+    def of(self, kind: str, key: str | None) -> int | None:
+        """Return the id of a key that :meth:`need` loaded (None for no key)."""
+        return None if key is None else self.known[kind][key]
+
+
+def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` into ``table`` and return their ids, in order."""
+    if not rows:
+        return []
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(session.execute(statement, rows).scalars())
+
+
+def _link(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows that need no id back (names, demands, links)."""
+    if rows:
+        session.execute(insert(table), rows)
+
+
+def insert_new(session: Session, ids: Ids, kind: str, new: list[tuple[str, Record]]) -> None:
+    """Insert whole new records of one kind, with their names, children and links."""
+    if not new:
+        return
+    records = [record for _key, record in new]
+    references = REFERENCES.get(kind, {})
+    for field_name, ref_kind in references.values():
+        ids.need(ref_kind, (record[field_name] for record in records))
+    for _table, field_name, ref_kind in LINKS.get(kind, ()):
+        ids.need(ref_kind, (key for record in records for key in record[field_name]))
+    if kind == "statement":
+        ids.need("source", (t["source"] for record in records for t in record["translations"]))
+    table = table_of(Signature if kind == "signature" else MODELS[kind])
+    values = [
+        {name: record[name] for name in SCALARS[kind]}
+        | {
+            column: ids.of(ref_kind, record[field_name])
+            for column, (field_name, ref_kind) in references.items()
+        }
+        for record in records
+    ]
+    row_ids = _insert(session, table, values)
+    if kind != "signature":
+        ids.known[kind].update(zip((key for key, _record in new), row_ids, strict=True))
+    owned = list(zip(row_ids, records, strict=True))
+    if kind in SELF_REFERENCES:
+        column, field_name = SELF_REFERENCES[kind]
+        ids.need(kind, (record[field_name] for record in records))
+        pointing = [(row_id, ids.of(kind, r[field_name])) for row_id, r in owned if r[field_name]]
+        if pointing:
+            session.execute(
+                update(table)
+                .where(table.c.id == bindparam("b_id"))
+                .values({column: bindparam("b_ref")}),
+                [{"b_id": row_id, "b_ref": ref} for row_id, ref in pointing],
+            )
+    if kind in NAME_TABLES:
+        name_table, owner = NAME_TABLES[kind]
+        _link(
+            session,
+            name_table,
+            [
+                {owner: row_id, "name": name, "language": language}
+                for row_id, r in owned
+                for language, name in [*r["names"].items(), *((None, a) for a in r["aliases"])]
+            ],
+        )
+    for link_table, field_name, ref_kind in LINKS.get(kind, ()):
+        mine, theirs = (column.name for column in link_table.c)
+        _link(
+            session,
+            link_table,
+            [
+                {mine: row_id, theirs: ids.of(ref_kind, key)}
+                for row_id, r in owned
+                for key in r[field_name]
+            ],
+        )
+    if kind == "statement":
+        _link(
+            session,
+            table_of(Demand),
+            [
+                {"statement_id": row_id, "position": position, "demand": demand}
+                for row_id, r in owned
+                for position, demand in enumerate(r["demands"], 1)
+            ],
+        )
+        _link(
+            session,
+            table_of(Translation),
+            [
+                {
+                    "statement_id": row_id,
+                    "language": t["language"],
+                    "text": t["text"],
+                    "translator": t["translator"],
+                    "source_id": ids.of("source", t["source"]),
+                }
+                for row_id, r in owned
+                for t in r["translations"]
+            ],
+        )
+
+
 @dataclass
 class Tally:
     """What a write did, per kind: created, updated, unchanged, deleted."""
@@ -330,62 +536,92 @@ class Tally:
 
 @dataclass
 class Writer:
-    """Writes records in one transaction, with a changeset and a revision per change."""
+    """Writes records in one transaction, with a changeset and a revision per change.
+
+    New records go in as plain bulk inserts; stored ones are loaded in chunks, compared as
+    whole records and changed through the ORM only where they differ.
+    """
 
     session: Session
     actor: str
     summary: str | None = None
     rows: Rows = field(init=False)
+    ids: Ids = field(init=False)
     tally: Tally = field(default_factory=Tally)
-    changeset: Changeset | None = None
+    changeset_id: int | None = None
 
     def __post_init__(self) -> None:
         self.rows = Rows(self.session)
+        self.ids = Ids(self.session)
 
-    def _revision(self, kind: str, key: str, action: str, before: Any, after: Any) -> None:
-        if self.changeset is None:
-            self.changeset = Changeset(
-                created_at=datetime.now(UTC).replace(tzinfo=None),
-                actor=self.actor,
-                summary=self.summary,
-            )
-            self.session.add(self.changeset)
-        self.session.add(
-            Revision(
-                changeset=self.changeset,
-                record_type=kind,
-                record_key=key,
-                action=action,
-                before=before,
-                after=after,
-            )
+    def _revisions(self, kind: str, changes: list[tuple[str, str, Any, Any]]) -> None:
+        """Write a revision (key, action, before, after) for every change, in one insert."""
+        if not changes:
+            return
+        if self.changeset_id is None:
+            self.changeset_id = _insert(
+                self.session,
+                table_of(Changeset),
+                [
+                    {
+                        "created_at": datetime.now(UTC).replace(tzinfo=None),
+                        "actor": self.actor,
+                        "summary": self.summary,
+                    }
+                ],
+            )[0]
+        _link(
+            self.session,
+            table_of(Revision),
+            [
+                {
+                    "changeset_id": self.changeset_id,
+                    "record_type": kind,
+                    "record_key": key,
+                    "action": action,
+                    "before": before,
+                    "after": after,
+                }
+                for key, action, before, after in changes
+            ],
         )
-        self.tally.add(kind, {"insert": "created", "update": "updated"}.get(action, "deleted"))
+        for _key, action, _before, _after in changes:
+            self.tally.add(kind, {"insert": "created", "update": "updated"}.get(action, "deleted"))
 
     def write(self, kind: str, given: Iterable[Mapping[str, Any]]) -> None:
         """Create or update records of one kind; a record equal to the stored one is left."""
-        given = list(given)
+        keyed = [(record_key(kind, record), record) for record in given]
+        for start in range(0, len(keyed), INSERT_CHUNK):
+            self._write_chunk(kind, keyed[start : start + INSERT_CHUNK])
+
+    def _write_chunk(self, kind: str, keyed: list[tuple[str, Mapping[str, Any]]]) -> None:
+        stored = self.rows.load(kind, (key for key, _record in keyed))
+        new: list[tuple[str, Record]] = []
+        changed: list[tuple[str, Any, Record | None, Record]] = []
+        for key, record in keyed:
+            row = stored.get(key)
+            before = snapshot(kind, row) if row is not None else None
+            after = complete(kind, before, record)
+            if row is None:
+                new.append((key, after))
+            elif after == before:
+                self.tally.add(kind, "unchanged")
+            else:
+                changed.append((key, row, before, after))
+        insert_new(self.session, self.ids, kind, new)
         with self.session.no_autoflush:
-            pending = []
-            for record in given:
-                key = record_key(kind, record)
-                row = self.rows.get(kind, key)
-                before = snapshot(kind, row) if row is not None else None
-                after = complete(kind, before, record)
-                if after == before:
-                    self.tally.add(kind, "unchanged")
-                    continue
-                if row is None:
-                    row = _new_row(kind)
-                    self.rows.add(kind, key, row)
-                pending.append((key, row, before, after))
+            for key, row, _before, _after in changed:
+                self.rows.add(kind, key, row)
             # Rows are all known before references are set, so records may point at each
             # other in any order within one kind (a district's parent, a source it cites).
-            for key, row, before, after in pending:
+            for _key, row, _before, after in changed:
                 apply(kind, row, after, self.rows)
-                action = "insert" if before is None else "update"
-                self._revision(kind, key, action, before, after)
         self.session.flush()
+        self._revisions(
+            kind,
+            [(key, "insert", None, after) for key, after in new]
+            + [(key, "update", before, after) for key, _row, before, after in changed],
+        )
 
     def delete_signature(self, key: str) -> None:
         """Delete a stored signature, keeping its last state in a revision."""
@@ -394,5 +630,6 @@ class Writer:
             return
         before = snapshot("signature", row)
         self.session.delete(row)
+        self.session.flush()
         self.rows.cache["signature", key] = None
-        self._revision("signature", key, "delete", before, None)
+        self._revisions("signature", [(key, "delete", before, None)])
