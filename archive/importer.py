@@ -186,12 +186,20 @@ def run(
 
 
 def _delete_unlisted_signatures(session: Session, writer: store.Writer, batch: Batch) -> None:
-    for statement_key, kept in batch.signature_sets.items():
-        listed = session.scalars(
-            select(Person.key)
-            .join(Signature, Signature.person_id == Person.id)
-            .join(Statement, Signature.statement_id == Statement.id)
-            .where(Statement.key == statement_key)
+    """Delete the stored signatures of statements whose whole signature list was given."""
+    listed = (
+        select(Statement.key, Person.key)
+        .join(Signature, Signature.statement_id == Statement.id)
+        .join(Person, Signature.person_id == Person.id)
+    )
+    statements = sorted(batch.signature_sets)
+    for start in range(0, len(statements), store.CHUNK):
+        chunk = statements[start : start + store.CHUNK]
+        stored = session.execute(listed.where(Statement.key.in_(chunk)))
+        unlisted = sorted(
+            f"{statement_key}/{person_key}"
+            for statement_key, person_key in stored
+            if person_key not in batch.signature_sets[statement_key]
         )
-        for person_key in sorted(set(listed) - kept):
-            writer.delete_signature(f"{statement_key}/{person_key}")
+        for key in unlisted:
+            writer.delete_signature(key)
