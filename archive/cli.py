@@ -14,7 +14,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
-from archive import export, importer, migrate
+from archive import bench, export, importer, migrate
 from archive.db import get_db
 from archive.search import get_index
 from archive.store import Tally, dataset_version
@@ -195,6 +195,7 @@ def init_app(app: Flask) -> None:
         check_command,
         export_command,
         corpus_command,
+        bench.bench_command,
     )
     for command in commands:
         app.cli.add_command(command)

@@ -1,0 +1,85 @@
+"""The benchmark command runs end to end at a tiny size and writes every row (never timings)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from flask.testing import FlaskCliRunner
+
+from archive.benchreport import Row, percentile
+
+SEARCHES = (
+    "common word",
+    "name in the other script",
+    "phrase",
+    "field, district and dates",
+    "prefix",
+    "no hits",
+)
+PAGES = ("home page", "search page", "statement page")
+MEASURES = (
+    "import",
+    "index build",
+    *(f"search p50: {kind}" for kind in SEARCHES),
+    "search p50: whole mix",
+    "search p95: whole mix",
+    "export signatures table",
+    "export signatures table, memory",
+    "export zip",
+    "export zip, memory",
+    *(f"{page}, {what}" for page in PAGES for what in ("throughput", "p95 latency")),
+    "statement pages during abuse",
+)
+FIGURE = re.compile(r"^[\d,]+(\.\d+)? (records/s|statements/s|rows/s|req/s|ms|MiB)$")
+EXPORT_ANCHORS = ("export signatures table", "export zip")
+
+
+def _table(markdown: str) -> dict[str, list[str]]:
+    rows = {}
+    for line in markdown.splitlines():
+        if line.startswith("| ") and not line.startswith(("| measure ", "| --- ")):
+            cells = [cell.strip() for cell in line.strip("|").split(" | ")]
+            rows[cells[0]] = cells
+    return rows
+
+
+def test_bench_writes_every_row_with_ours_the_anchor_and_a_ratio(
+    runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    out = tmp_path / "bench.md"
+    arguments = ["bench", "--size", "S", "--statements", "30", "--seed", "3"]
+    arguments += ["--duration", "1", "--workers", "2"]
+    arguments += ["--workdir", str(tmp_path / "work"), "--out", str(out)]
+    result = runner.invoke(args=arguments)
+    assert result.exit_code == 0, result.output
+    markdown = out.read_text(encoding="utf-8")
+    assert markdown in result.output
+    for heading in ("size S, seed 3", "30 statements", "Python ", "SQLite ", "Whoosh ", "cores"):
+        assert heading in markdown
+    assert "Total time of the run:" in markdown
+    rows = _table(markdown)
+    assert list(rows) == list(MEASURES)
+    tool = shutil.which("sqlite3") is not None
+    for measure, (_name, ours, anchor, ratio, notes) in rows.items():
+        assert FIGURE.match(ours), (measure, ours)
+        if not tool and measure.startswith(EXPORT_ANCHORS):
+            assert (anchor, ratio) == ("n/a", "n/a") and "sqlite3" in notes
+            continue
+        assert FIGURE.match(anchor), (measure, anchor)
+        assert re.fullmatch(r"\d+\.\d\d", ratio), (measure, ratio)
+    assert "the same rows" in rows["export signatures table"][4] or not tool
+
+
+def test_ratios_say_better_above_one_whichever_way_the_unit_goes() -> None:
+    assert Row("rate", 50.0, 100.0, "rows/s").ratio() == 0.5
+    assert Row("latency", 50.0, 100.0, "ms").ratio() == 2.0
+    assert Row("memory", 200.0, 100.0, "MiB").ratio() == 0.5
+    assert Row("missing", 1.0, None, "ms").cells()[2:4] == ["n/a", "n/a"]
+
+
+def test_percentile_interpolates() -> None:
+    assert percentile([4.0, 1.0, 3.0, 2.0, 5.0], 50) == 3.0
+    assert percentile([1.0, 2.0], 95) == 1.95
+    assert percentile([], 95) == 0.0
