@@ -49,6 +49,7 @@ def language_of(word: str) -> str:
     return "ru" if CYRILLIC_RE.search(word) else "en"
 
 
+@lru_cache(maxsize=500_000)
 def fold(word: str) -> str:
     """Fold case, ё to е and, on Latin letters only, accents (й and ё must keep their marks)."""
     word = word.lower().replace("ё", "е")
@@ -94,15 +95,23 @@ class FoldFilter(Filter):  # type: ignore[misc]
             yield token
 
 
-class StemFilter(Filter):  # type: ignore[misc]
-    """Drop stop words and stem every other token by the language of its script."""
+@lru_cache(maxsize=500_000)
+def text_word(word: str) -> str:
+    """Return a word of running text as the index keeps it: folded and stemmed, or "" for a
+    stop word (one cached call per distinct word, not three per occurrence)."""
+    folded = fold(word)
+    return "" if is_stop_word(folded) else stem(folded)
+
+
+class TextWordFilter(Filter):  # type: ignore[misc]
+    """Fold each token, drop stop words and stem the others by the language of its script."""
 
     def __call__(self, tokens: Iterator[Any]) -> Iterator[Any]:
         for token in tokens:
-            if is_stop_word(token.text):
-                continue
-            token.text = stem(token.text)
-            yield token
+            text = text_word(token.text)
+            if text:
+                token.text = text
+                yield token
 
 
 class NameKeyFilter(Filter):  # type: ignore[misc]
@@ -117,7 +126,7 @@ class NameKeyFilter(Filter):  # type: ignore[misc]
 
 def text_analyzer() -> Any:
     """Return the analyzer of running text: words, folded, stop words dropped, stemmed."""
-    return RegexTokenizer(WORD_RE) | FoldFilter() | StemFilter()
+    return RegexTokenizer(WORD_RE) | TextWordFilter()
 
 
 def plain_analyzer() -> Any:

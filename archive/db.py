@@ -4,6 +4,11 @@ SQLite runs in WAL mode with a busy timeout, and every write transaction starts 
 ``BEGIN IMMEDIATE`` so that two read-then-write transactions cannot interleave and lose an
 update (SQLite's default deferred transaction lets both read, then fails or overwrites).
 On PostgreSQL a write transaction takes a transaction-scoped advisory lock for the same effect.
+
+Reads that must see one state of the archive across many queries (a page, an export, an index
+rebuild) use a snapshot session: on SQLite any transaction reads one snapshot (WAL); on
+PostgreSQL, whose default READ COMMITTED lets each query see newer commits, it runs at
+REPEATABLE READ.
 """
 
 from __future__ import annotations
@@ -45,12 +50,25 @@ class Database:
         self.engine = create_engine(self.url, connect_args=_connect_args(self.url, busy_timeout))
         _install_transaction_events(self.engine)
         self.write_engine = self.engine.execution_options(**{WRITE: True})
+        self.snapshot_engine = self.engine
+        if self.engine.dialect.name == "postgresql":
+            self.snapshot_engine = self.engine.execution_options(isolation_level="REPEATABLE READ")
         # Called after every write transaction commits (the search index catches up here).
         self.after_commit: list[Callable[[], None]] = []
 
     def session(self) -> Session:
         """Return a session for reading (it may write, without the write lock)."""
         return Session(self.engine, expire_on_commit=False)
+
+    def snapshot_session(self) -> Session:
+        """Return a session for reading whose queries all see one state of the database."""
+        return Session(self.snapshot_engine, expire_on_commit=False)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """Yield a session in a transaction that reads one snapshot, closed at the end."""
+        with self.snapshot_session() as session, session.begin():
+            yield session
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
@@ -105,9 +123,10 @@ def get_db(app: Flask | None = None) -> Database:
 
 
 def get_session() -> Session:
-    """Return the read session of the current request, opening it on first use."""
+    """Return the read session of the current request, opening it on first use (a page and
+    its CSV twin read one snapshot)."""
     if "db_session" not in g:
-        g.db_session = get_db().session()
+        g.db_session = get_db().snapshot_session()
     session: Session = g.db_session
     return session
 

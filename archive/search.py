@@ -13,6 +13,7 @@ Statements and people are both documents, told apart by ``doctype``.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -21,8 +22,10 @@ import re
 import shutil
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -34,7 +37,7 @@ from whoosh.collectors import FilterCollector, TimeLimit, TimeLimitCollector
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
-from whoosh.query import And, AndNot, Every, FuzzyTerm, Or, Phrase, Query, Term
+from whoosh.query import And, AndNot, Every, Or, Phrase, Query, Term
 
 from archive import analysis, migrate, queries, querylang
 from archive.db import Database, get_db
@@ -46,17 +49,32 @@ from archive.models import (
     Signature,
     Source,
     Statement,
+    statement_districts,
+    statement_sources,
 )
 from archive.store import dataset_version
 
 log = logging.getLogger(__name__)
 
 WRITE_LOCK_TIMEOUT = 30.0  # seconds to wait for another process's index writer
-SEARCH_TIME_LIMIT = 1.5  # seconds of collecting before partial results are returned
+# After its own commit a writer waits longer: left behind, a large backlog would stay until
+# someone runs ``archive reindex --catch-up`` (a search catches up only small ones).
+COMMIT_LOCK_TIMEOUT = 600.0
+# The most revisions a search catches up itself; a larger backlog (an import's) is left to the
+# process that wrote it: applying it inside a request would outlast a worker's timeout.
+SEARCH_CATCH_UP_LIMIT = 1000
+# Seconds one search may take, all of it: expanding prefixes and fuzzy words, matching,
+# ranking, people, suggestions. Ranking stops with what it found in time; matching stops
+# with a note. Several expensive searches at once then cannot starve the other pages.
+SEARCH_TIME_LIMIT = 1.0
 MAX_EXPANSIONS = 64  # terms a prefix or fuzzy word may stand for
+MAX_QUERY_EXPANSIONS = 128  # terms all the prefixes and fuzzy words of one query may stand for
+MIN_RANKING_TIME = 0.05  # seconds ranking gets even when matching used up the search's time
 META_ID = "meta"
 # Bump when documents or the schema change shape: an index of another format is rebuilt.
-DOCUMENT_FORMAT = 2
+DOCUMENT_FORMAT = 3
+# Documents from which a new index is written by one process per core.
+PARALLEL_FROM = 5_000
 PER_PAGE = 20
 MAX_PAGE = 1000
 
@@ -242,9 +260,13 @@ def all_keys(session: Session) -> dict[str, list[str]]:
 
 
 def affected(session: Session, revisions: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
-    """Return the statements and people whose documents the given revisions change."""
+    """Return the statements and people whose documents the given revisions change.
+
+    Keys are gathered by kind first, so that a large import costs a few queries per chunk of
+    keys rather than a few per record.
+    """
     touched: dict[str, set[str]] = {"statement": set(), "person": set()}
-    districts: Districts | None = None
+    changed: dict[str, set[str]] = {"person": set(), "district": set(), "source": set()}
     for record_type, key in revisions:
         if record_type == "statement":
             touched["statement"].add(key)
@@ -252,56 +274,69 @@ def affected(session: Session, revisions: Iterable[tuple[str, str]]) -> dict[str
             statement_key, person_key = key.split("/", 1)
             touched["statement"].add(statement_key)
             touched["person"].add(person_key)
-        elif record_type == "person":
-            touched["person"].add(key)
-            touched["statement"].update(_statements_signed_by(session, key))
-        elif record_type == "district":
-            districts = districts or Districts(session)
-            _touch_district(session, districts.subtree(key) | {key}, touched)
-        elif record_type == "source":
-            touched["statement"].update(_statements_citing(session, key))
-    return touched
-
-
-def _statements_signed_by(session: Session, person_key: str) -> list[str]:
-    query = (
+        elif record_type in changed:
+            changed[record_type].add(key)
+    touched["person"] |= changed["person"]
+    signed = (
         select(Statement.key)
         .join(Signature, Signature.statement_id == Statement.id)
         .join(Person, Signature.person_id == Person.id)
-        .where(Person.key == person_key)
     )
-    return list(session.scalars(query))
+    for chunk in _chunks(changed["person"]):
+        touched["statement"].update(session.scalars(signed.where(Person.key.in_(chunk))))
+    if changed["district"]:
+        districts = Districts(session)
+        within = set().union(*(districts.subtree(key) for key in changed["district"]))
+        _touch_districts(session, within, touched)
+    touched["statement"] |= _statements_citing(session, changed["source"])
+    return touched
 
 
-def _touch_district(session: Session, keys: set[str], touched: dict[str, set[str]]) -> None:
-    ids = select(District.id).where(District.key.in_(keys))
-    signed = select(Statement.key, Person.key).join(
-        Signature, Signature.statement_id == Statement.id
+def _chunks(keys: Iterable[str], size: int = 500) -> Iterator[list[str]]:
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]
+
+
+def _touch_districts(session: Session, keys: set[str], touched: dict[str, set[str]]) -> None:
+    signed = (
+        select(Statement.key, Person.key)
+        .join(Signature, Signature.statement_id == Statement.id)
+        .join(Person, Signature.person_id == Person.id)
+        .join(District, Signature.district_id == District.id)
     )
-    signed = signed.join(Person, Signature.person_id == Person.id).where(
-        Signature.district_id.in_(ids)
+    listed = (
+        select(Statement.key)
+        .join(statement_districts, statement_districts.c.statement_id == Statement.id)
+        .join(District, statement_districts.c.district_id == District.id)
     )
-    for statement_key, person_key in session.execute(signed):
-        touched["statement"].add(statement_key)
-        touched["person"].add(person_key)
-    listed = select(Statement.key).where(Statement.districts.any(District.id.in_(ids)))
-    touched["statement"].update(session.scalars(listed))
+    for chunk in _chunks(keys):
+        for statement_key, person_key in session.execute(signed.where(District.key.in_(chunk))):
+            touched["statement"].add(statement_key)
+            touched["person"].add(person_key)
+        touched["statement"].update(session.scalars(listed.where(District.key.in_(chunk))))
 
 
-def _statements_citing(session: Session, source_key: str) -> set[str]:
-    sources = {source_key}
-    while True:  # sources that cite it, directly or along a chain
-        citing = set(_citing(session, sources))
-        if citing <= sources:
-            break
-        sources |= citing
-    query = select(Statement.key).where(Statement.sources.any(Source.key.in_(sources)))
-    return set(session.scalars(query))
-
-
-def _citing(session: Session, keys: set[str]) -> list[str]:
-    cited = select(Source.id).where(Source.key.in_(keys))
-    return list(session.scalars(select(Source.key).where(Source.cites_id.in_(cited))))
+def _statements_citing(session: Session, source_keys: set[str]) -> set[str]:
+    """Return the statements that cite any of the sources, directly or along a chain."""
+    sources, new = set(source_keys), set(source_keys)
+    cited = Source.__table__.alias()
+    citing = select(Source.key).join(cited, Source.cites_id == cited.c.id)
+    while new:
+        found: set[str] = set()
+        for chunk in _chunks(new):
+            found.update(session.scalars(citing.where(cited.c.key.in_(chunk))))
+        new = found - sources
+        sources |= new
+    listed = (
+        select(Statement.key)
+        .join(statement_sources, statement_sources.c.statement_id == Statement.id)
+        .join(Source, statement_sources.c.source_id == Source.id)
+    )
+    statements: set[str] = set()
+    for chunk in _chunks(sources):
+        statements.update(session.scalars(listed.where(Source.key.in_(chunk))))
+    return statements
 
 
 # The index on disk: generations in one folder, the live one named by CURRENT.
@@ -365,8 +400,13 @@ class SearchIndex:
         """Return the dataset version the index reflects."""
         return _version_of(self.searcher())
 
-    def ensure_current(self) -> str:
-        """Rebuild a missing, unreadable or foreign index; catch up a stale one; say which."""
+    def ensure_current(self, wait: float = WRITE_LOCK_TIMEOUT, limit: int | None = None) -> str:
+        """Rebuild a missing, unreadable or foreign index; catch up a stale one; say which.
+
+        The catch-up waits ``wait`` seconds for another process's writer, and is skipped when
+        more than ``limit`` revisions are missing.
+        """
+        seen = self._current() or ""  # the generation found unusable; "" for none
         try:
             meta = _meta(self.searcher())
             indexed = int(meta["version"])
@@ -374,34 +414,49 @@ class SearchIndex:
                 raise whoosh_index.IndexVersionError("documents of another format", 0)
         except whoosh_index.EmptyIndexError:
             log.info("no search index in %s yet; building it", self.folder)
-            self.rebuild()
+            self.rebuild(unless_switched_from=seen)
             return "rebuilt"
         except Exception as error:  # a truncated, corrupt or outdated index
             log.warning("search index unusable (%s); rebuilding", error)
-            self.rebuild()
+            self.rebuild(unless_switched_from=seen)
             return "rebuilt"
         with self.database.session() as session:
             current = dataset_version(session)
         if indexed > current:  # the database was replaced by an older one
-            self.rebuild()
+            self.rebuild(unless_switched_from=seen)
             return "rebuilt"
+        if limit is not None and current - indexed > limit:
+            return "stale"
         if indexed < current:
-            self.catch_up()
+            self.catch_up(wait)
             return "caught up"
         return "current"
 
-    def rebuild(self) -> int:
-        """Build a new index beside the live one from the database, then switch to it."""
+    def rebuild(self, unless_switched_from: str | None = None) -> int:
+        """Build a new index beside the live one from the database, then switch to it.
+
+        One process rebuilds at a time. Given the generation that looked unusable, a process
+        that waited for another's rebuild uses that one instead of building its own.
+        """
         self.folder.mkdir(parents=True, exist_ok=True)
+        with (self.folder / "REBUILD.lock").open("a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            if unless_switched_from not in (None, self._current() or ""):
+                return self.version()
+            return self._build()
+
+    def _build(self) -> int:
         generation = f"gen-{time.time_ns():x}-{os.getpid()}"
         path = self.folder / generation
         path.mkdir()
         index = FileStorage(str(path), supports_mmap=False).create_index(SCHEMA)
-        writer = index.writer(limitmb=128)
+        writer = None
         try:
-            with self.database.session() as session, session.begin():
+            with self.database.snapshot() as session:
                 version = dataset_version(session)
-                for doctype, keys in all_keys(session).items():
+                every = all_keys(session)
+                writer = _bulk_writer(index, sum(len(keys) for keys in every.values()))
+                for doctype, keys in every.items():
                     for _key, document in documents(session, doctype, keys):
                         if document is not None:
                             writer.add_document(**document)
@@ -409,7 +464,8 @@ class SearchIndex:
             writer.add_document(**meta)
             writer.commit()
         except BaseException:
-            writer.cancel()
+            if writer is not None:
+                writer.cancel()
             shutil.rmtree(path, ignore_errors=True)
             raise
         self._switch(generation)
@@ -425,46 +481,63 @@ class SearchIndex:
             if old.name not in (generation, previous):
                 shutil.rmtree(old, ignore_errors=True)
 
-    def catch_up(self) -> int:
-        """Apply the revisions the index lacks, under its write lock; return the version."""
+    def catch_up(self, wait: float = WRITE_LOCK_TIMEOUT) -> int:
+        """Apply the revisions the index lacks, under its write lock; return the version.
+
+        It waits ``wait`` seconds for another process's writer (0: not at all), then leaves
+        the catch-up to that process.
+
+        When so much changed that a new index is quicker to write on every core, the
+        revisions are not applied one by one: the index is rebuilt.
+        """
         index = self.open()
         try:
-            writer = index.writer(timeout=WRITE_LOCK_TIMEOUT)
+            writer = index.writer(timeout=wait)
         except LockError:
-            log.warning("search index locked for %ss; catching up later", WRITE_LOCK_TIMEOUT)
+            if wait:
+                log.warning("search index locked for %ss; catching up later", wait)
             return self.version()
         try:
-            with writer.searcher() as searcher:
-                applied = _version_of(searcher)
-            with self.database.session() as session:
-                changes = session.execute(
-                    select(Revision.id, Revision.record_type, Revision.record_key)
-                    .where(Revision.id > applied)
-                    .order_by(Revision.id)
-                ).all()
-                if not changes:
-                    writer.cancel()
-                    return applied
-                touched = affected(session, [(kind, key) for _id, kind, key in changes])
-                for doctype, keys in touched.items():
-                    for key, document in documents(session, doctype, keys):
-                        if document is None:
-                            writer.delete_by_term("id", f"{doctype}:{key}")
-                        else:
-                            writer.update_document(**document)
-            version = changes[-1][0]
-            writer.update_document(
-                id=META_ID, doctype="meta", version=version, format=DOCUMENT_FORMAT
-            )
-            writer.commit()
-            return int(version)
+            version = self._apply(writer)
         except BaseException:
             writer.cancel()
             raise
+        if version is None:
+            writer.cancel()
+            return self.rebuild(unless_switched_from=self._generation or "")
+        return version
+
+    def _apply(self, writer: Any) -> int | None:
+        """Write the documents that revisions after the index's version change, and commit;
+        return the new version, or None (nothing written) when a rebuild pays."""
+        with writer.searcher() as searcher:
+            applied = _version_of(searcher)
+        with self.database.session() as session:
+            changes = session.execute(
+                select(Revision.id, Revision.record_type, Revision.record_key)
+                .where(Revision.id > applied)
+                .order_by(Revision.id)
+            ).all()
+            if not changes:
+                writer.cancel()
+                return applied
+            touched = affected(session, [(kind, key) for _id, kind, key in changes])
+            if _rebuilding_pays(sum(map(len, touched.values())), writer.doc_count()):
+                return None
+            for doctype, keys in touched.items():
+                for key, document in documents(session, doctype, keys):
+                    if document is None:
+                        writer.delete_by_term("id", f"{doctype}:{key}")
+                    else:
+                        writer.update_document(**document)
+        version = int(changes[-1][0])
+        writer.update_document(id=META_ID, doctype="meta", version=version, format=DOCUMENT_FORMAT)
+        writer.commit()
+        return version
 
     def differences(self) -> list[str]:
         """Return every difference between the database and the index (none when in step)."""
-        with self.database.session() as session, session.begin():
+        with self.database.snapshot() as session:
             version = dataset_version(session)
             expected = {
                 document["id"]: document["digest"]
@@ -494,6 +567,19 @@ class SearchIndex:
             if expected[doc] != indexed[doc]
         ]
         return problems
+
+
+def _bulk_writer(index: Any, documents: int) -> Any:
+    """Return a writer for a new index: one process per core for many documents."""
+    cores = os.cpu_count() or 1
+    if documents >= PARALLEL_FROM and cores > 1:
+        return index.writer(procs=min(cores, 4), multisegment=True, batchsize=250, limitmb=128)
+    return index.writer(limitmb=128)
+
+
+def _rebuilding_pays(touched: int, indexed: int) -> bool:
+    """Tell whether rebuilding on every core beats updating ``touched`` documents in place."""
+    return touched >= PARALLEL_FROM and touched * min(os.cpu_count() or 1, 4) > indexed
 
 
 def _meta(searcher: Any) -> dict[str, Any]:
@@ -553,16 +639,6 @@ def _terms_query(field_name: str, text: str) -> Query | None:
     return Phrase(field_name, tokens)
 
 
-def _expansions(searcher: Any, field_name: str, words: Iterable[bytes]) -> list[str]:
-    fieldobj = SCHEMA[field_name]
-    found = []
-    for raw in words:
-        found.append(fieldobj.from_bytes(raw) if isinstance(raw, bytes) else raw)
-        if len(found) >= MAX_EXPANSIONS:
-            break
-    return found
-
-
 class _Compiler:
     """Turns parsed clauses into a Whoosh query, noting what each clause matches."""
 
@@ -576,9 +652,12 @@ class _Compiler:
         "source": ("source",),
     }
 
-    def __init__(self, searcher: Any, parsed: querylang.ParsedQuery) -> None:
+    def __init__(self, searcher: Any, parsed: querylang.ParsedQuery, deadline: float) -> None:
         self.searcher = searcher
         self.parsed = parsed
+        self.deadline = deadline
+        self.expansions_left = MAX_QUERY_EXPANSIONS
+        self.truncated = False
         self.terms = Terms()
         # Common words are dropped unless the query has nothing else (then "the" finds "the").
         self.stop_words_dropped = not all(_is_stop_word(c) for g in parsed.groups for c in g)
@@ -625,18 +704,34 @@ class _Compiler:
         self.terms.words.update(_analyze("words", text))
         self.terms.names.update(_analyze("names", text))
 
+    def _expand(self, field_name: str, words: Iterable[bytes | str]) -> list[str]:
+        """Return the indexed words a prefix or fuzzy word stands for, within the word's and
+        the query's budget of expansions and the search's time."""
+        if time.monotonic() > self.deadline:
+            raise _TimedOut
+        fieldobj = SCHEMA[field_name]
+        limit = min(MAX_EXPANSIONS, self.expansions_left)
+        found: list[str] = []
+        for raw in words:
+            if len(found) >= limit:
+                self.truncated = True
+                break
+            found.append(fieldobj.from_bytes(raw) if isinstance(raw, bytes) else raw)
+        self.expansions_left -= len(found)
+        return found
+
+    def _note_truncated(self, text: str, marker: str) -> None:
+        if self.truncated:
+            self.parsed.note(f"{text}{marker} stands for many words; not all were searched.")
+            self.truncated = False
+
     def _prefix(self, text: str, fields: tuple[str, ...]) -> Query | None:
         prefix = analysis.fold(text)
         reader = self.searcher.reader()
-        words = _expansions(self.searcher, "words", reader.expand_prefix("words", prefix))
+        words = self._expand("words", reader.expand_prefix("words", prefix))
         key = analysis.name_key(text)
-        names = (
-            _expansions(self.searcher, "names", reader.expand_prefix("names", key)) if key else []
-        )
-        if MAX_EXPANSIONS in (len(words), len(names)):
-            self.parsed.note(
-                f"{text}* stands for many words; only the first {MAX_EXPANSIONS} were searched."
-            )
+        names = self._expand("names", reader.expand_prefix("names", key)) if key else []
+        self._note_truncated(text, "*")
         self.terms.prefixes.add(prefix)
         terms = [Term("words", w) for w in words]
         terms += [Term("names", n) for n in names if "names" in fields or "districts" in fields]
@@ -647,12 +742,14 @@ class _Compiler:
         self.terms.words.add(word)
         if len(word) < 4:
             return Term("words", word)
-        return Or(
-            [
-                FuzzyTerm("words", word, maxdist=1, prefixlength=1),
-                FuzzyTerm("names", analysis.name_key(text), maxdist=1, prefixlength=1),
-            ]
-        )
+        reader = self.searcher.reader()
+        words = self._expand("words", reader.terms_within("words", word, 1, prefix=1))
+        key = analysis.name_key(text)
+        names = self._expand("names", reader.terms_within("names", key, 1, prefix=1)) if key else []
+        self._note_truncated(text, "~")
+        self.terms.words.update(words)
+        terms = [Term("words", w) for w in words] + [Term("names", n) for n in names]
+        return Or(terms) if terms else Term("words", word)
 
 
 def _is_stop_word(clause: querylang.Clause) -> bool:
@@ -707,12 +804,11 @@ class _Columns:
 
     def count(self, docnums: Iterable[int]) -> dict[str, dict[str, int]]:
         """Count facet values over the given documents."""
-        counts: dict[str, dict[str, int]] = {name: {} for name in FILTERS}
-        for docnum in docnums:
-            for name in FILTERS:
-                for value in self.values[name].get(docnum, ()):
-                    counts[name][value] = counts[name].get(value, 0) + 1
-        return counts
+        docnums = list(docnums)
+        return {
+            name: dict(Counter(chain.from_iterable(map(self.values[name].__getitem__, docnums))))
+            for name in FILTERS
+        }
 
 
 def _columns(searcher: Any) -> _Columns:
@@ -751,32 +847,41 @@ class _Selection:
     query: Query | None
     terms: Terms
     matched: set[int]
+    deadline: float  # when the search's time is up (time.monotonic)
 
 
 def _select(index: SearchIndex, text: str, filters: dict[str, str] | None) -> _Selection:
     """Select the statements a query and its filters match; raise SearchTooSlow past the limit."""
-    index.ensure_current()
+    # Whoever holds the index writer is catching up already: a search does not wait for it.
+    index.ensure_current(wait=0, limit=SEARCH_CATCH_UP_LIMIT)
+    deadline = time.monotonic() + SEARCH_TIME_LIMIT
     parsed = querylang.parse(text)
     searcher = index.searcher()
     columns = _columns(searcher)
-    compiler = _Compiler(searcher, parsed)
+    compiler = _Compiler(searcher, parsed, deadline)
     try:
         query = compiler.query()
+        matched = _matching(searcher, query, _allowed(columns, parsed, filters), deadline)
     except RecursionError:
         parsed.note("The query was too deeply nested and was ignored.")
-        query = None
+        query, matched = None, set()
+    except _TimedOut as error:
+        parsed.note("The search took too long and was stopped; try fewer or longer words.")
+        raise SearchTooSlow(parsed.messages[-1]) from error
+    return _Selection(searcher, columns, parsed, query, compiler.terms, matched, deadline)
+
+
+def _allowed(
+    columns: _Columns, parsed: querylang.ParsedQuery, filters: dict[str, str] | None
+) -> frozenset[int]:
+    """Return the statements the filters and the query's dates allow (cached sets)."""
     allowed = columns.having("doctype", "statement")
     for name, value in (filters or {}).items():
         if value and name in FILTERS:
             allowed = allowed & columns.having(name, value)
     if parsed.date_from or parsed.date_to:
         allowed = allowed & columns.dated(parsed.date_from, parsed.date_to)
-    try:
-        matched = _matching(searcher, query, allowed, time.monotonic() + SEARCH_TIME_LIMIT)
-    except _TimedOut as error:
-        parsed.note("The search took too long and was stopped; try fewer or longer words.")
-        raise SearchTooSlow(parsed.messages[-1]) from error
-    return _Selection(searcher, columns, parsed, query, compiler.terms, matched)
+    return allowed
 
 
 def run_search(
@@ -795,18 +900,19 @@ def run_search(
     except SearchTooSlow as slow:
         results.messages = [str(slow)]
         return results
-    searcher, columns, parsed, query = found.searcher, found.columns, found.parsed, found.query
-    results.messages, results.terms = parsed.messages, found.terms
+    columns = found.columns
+    results.messages, results.terms = found.parsed.messages, found.terms
     results.total = len(found.matched)
     results.facets = columns.count(found.matched)
-    results.keys = _page(searcher, columns, query, found.matched, sort, page, per_page, parsed)
-    if query is not None:
+    results.keys = _page(found, sort, page, per_page)
+    # People and suggestions are extras: they get only the time the statements left.
+    if found.query is not None and time.monotonic() < found.deadline:
         people = columns.having("doctype", "person")
         if filters and filters.get("district"):
             people = people & columns.having("district", filters["district"])
-        results.people = _ranked(searcher, query, frozenset(people), 8, parsed)
-        if not found.matched:
-            results.suggestion = _suggest(searcher, parsed, text)
+        results.people = _ranked(found, people, 8)
+        if not found.matched and time.monotonic() < found.deadline:
+            results.suggestion = _suggest(found.searcher, found.parsed, text)
     return results
 
 
@@ -823,8 +929,7 @@ def all_matching_keys(
     by_date = [found.columns.key[d] for d in _by_date(found.columns, found.matched)]
     if sort == "date" or found.query is None:
         return by_date, found.parsed.messages
-    limit = max(len(found.matched), 1)
-    ranked = _ranked(found.searcher, found.query, frozenset(found.matched), limit, found.parsed)
+    ranked = _ranked(found, frozenset(found.matched), max(len(found.matched), 1))
     seen = set(ranked)
     return ranked + [key for key in by_date if key not in seen], found.parsed.messages
 
@@ -836,35 +941,28 @@ def _by_date(columns: _Columns, matched: set[int]) -> list[int]:
     return ordered
 
 
-def _page(
-    searcher: Any,
-    columns: _Columns,
-    query: Query | None,
-    matched: set[int],
-    sort: str,
-    page: int,
-    per_page: int,
-    parsed: querylang.ParsedQuery,
-) -> list[str]:
+def _page(found: _Selection, sort: str, page: int, per_page: int) -> list[str]:
     start = (page - 1) * per_page
-    if sort == "date" or query is None:
-        ordered = _by_date(columns, matched)
-        return [columns.key[d] for d in ordered[start : start + per_page]]
-    return _ranked(searcher, query, frozenset(matched), start + per_page, parsed)[start:]
+    if sort == "date" or found.query is None:
+        ordered = _by_date(found.columns, found.matched)
+        return [found.columns.key[d] for d in ordered[start : start + per_page]]
+    return _ranked(found, frozenset(found.matched), start + per_page)[start:]
 
 
-def _ranked(
-    searcher: Any, query: Query, allowed: frozenset[int], limit: int, parsed: querylang.ParsedQuery
-) -> list[str]:
-    if not allowed:
+def _ranked(found: _Selection, allowed: frozenset[int], limit: int) -> list[str]:
+    """Return the keys of the best ``limit`` documents among ``allowed``, best first, ranked
+    in the time the search has left (at least a moment)."""
+    if not allowed or found.query is None:
         return []
+    searcher = found.searcher
+    time_left = max(found.deadline - time.monotonic(), MIN_RANKING_TIME)
     # The filter wraps the time limit: the other way round, the time limit's loop skips it.
-    timed = TimeLimitCollector(searcher.collector(limit=limit), SEARCH_TIME_LIMIT, use_alarm=False)
-    collector = FilterCollector(timed, allow=set(allowed))
+    timed = TimeLimitCollector(searcher.collector(limit=limit), time_left, use_alarm=False)
+    collector = FilterCollector(timed, allow=set(allowed))  # Whoosh takes a set, not a frozenset
     try:
-        searcher.search_with_collector(query, collector)
+        searcher.search_with_collector(found.query, collector)
     except TimeLimit:
-        parsed.note("Ranking took too long; the results shown are those found in time.")
+        found.parsed.note("Ranking took too long; the results shown are those found in time.")
     # Equal scores in key order, so that a rebuilt index ranks exactly as a caught-up one.
     hits = sorted(collector.results(), key=lambda hit: (-round(hit.score, 6), hit["key"]))
     return [hit["key"] for hit in hits]
@@ -920,8 +1018,8 @@ def init_app(app: Flask) -> None:
 def _catch_up_quietly(index: SearchIndex) -> Callable[[], None]:
     def catch_up() -> None:
         try:
-            index.catch_up()
-        except Exception:  # the database has committed; the next search catches up instead
+            index.catch_up(wait=COMMIT_LOCK_TIMEOUT)
+        except Exception:  # the database has committed; a later catch-up applies it instead
             log.exception("search index could not catch up after a commit")
 
     return catch_up

@@ -1,0 +1,93 @@
+"""The index at scale: a large import rebuilds it on every core; the result equals a serial one."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from archive import corpus, importer, search
+from archive.db import Database
+from archive.search import SearchIndex, get_index, run_search
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a 60-statement synthetic corpus."""
+    path = tmp_path_factory.mktemp("corpus") / "small.json"
+    corpus.write(path, "S", seed=3, statements=60)
+    return path
+
+
+def _generation(app: Flask) -> str:
+    return (Path(app.config["INDEX_DIR"]) / "CURRENT").read_text(encoding="utf-8")
+
+
+def test_a_large_import_rebuilds_the_index_in_parallel(
+    app: Flask, db: Database, small: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "PARALLEL_FROM", 20)
+    before = _generation(app)
+    importer.run(db, [small])
+    index = get_index(app)
+    # The import touched every document, so a new generation replaced the live one...
+    assert _generation(app) != before
+    # ...written by several processes, each its own segment.
+    with index.open().reader() as reader:
+        assert len(reader.leaf_readers()) > 1
+    assert index.differences() == []
+    assert run_search(index, "").total == 60
+
+
+def test_a_small_change_is_applied_in_place(
+    app: Flask, db: Database, small: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    importer.run(db, [small])
+    before = _generation(app)
+    monkeypatch.setattr(search, "PARALLEL_FROM", 20)
+    statement = {"key": "one-more", "title": "One more", "kind": "appeal", "date": "2023"}
+    path = small.with_name("one.json")
+    path.write_text(json.dumps({"statements": [statement]}), "utf-8")
+    importer.run(db, [path])
+    assert _generation(app) == before
+    assert get_index(app).differences() == []
+
+
+def _ensure_current(url: str, folder: str, results: Any) -> None:
+    index = SearchIndex(folder, Database(url))
+    results.put(index.ensure_current())
+    index.close()
+    index.database.dispose()
+
+
+def test_processes_finding_an_unusable_index_rebuild_it_once(
+    app: Flask, db: Database, small: Path
+) -> None:
+    importer.run(db, [small])
+    folder = Path(app.config["INDEX_DIR"])
+    unusable = folder / "gen-unusable"
+    unusable.mkdir()
+    (folder / "CURRENT").write_text(unusable.name, encoding="utf-8")
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    processes = [
+        context.Process(
+            target=_ensure_current, args=(app.config["DATABASE_URL"], str(folder), results)
+        )
+        for _ in range(3)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=300)
+    assert [p.exitcode for p in processes] == [0, 0, 0]
+    # Each saw the unusable index; one rebuilt it and the others, having waited, used that one.
+    assert sorted(results.get(timeout=5) for _ in processes) == ["rebuilt"] * 3
+    generations = sorted(path.name for path in folder.glob("gen-*"))
+    assert len(generations) == 2  # the new one, and the unusable one kept as the previous
+    assert (folder / "CURRENT").read_text(encoding="utf-8") != unusable.name
+    assert get_index(app).differences() == []
