@@ -824,10 +824,27 @@ def _matching(
 ) -> set[int]:
     if query is None:
         return set(allowed)
+    return _docs(searcher, query, deadline) & allowed
+
+
+def _docs(searcher: Any, query: Query, deadline: float) -> set[int]:
+    """Return the documents a query matches: the posting lists of its words read whole and
+    combined as sets (much quicker than Whoosh's matchers walking a union document by
+    document), phrases and the rest through their own matchers."""
+    if time.monotonic() > deadline:
+        raise _TimedOut
+    if isinstance(query, Or):
+        return set().union(*(_docs(searcher, sub, deadline) for sub in query.subqueries))
+    if isinstance(query, And):
+        parts = sorted((_docs(searcher, sub, deadline) for sub in query.subqueries), key=len)
+        return parts[0].intersection(*parts[1:]) if parts else set()
+    if isinstance(query, AndNot):
+        return _docs(searcher, query.a, deadline) - _docs(searcher, query.b, deadline)
+    if isinstance(query, Term):
+        return set(query.docs(searcher))
     found: set[int] = set()
     for count, docnum in enumerate(query.docs(searcher)):
-        if docnum in allowed:
-            found.add(docnum)
+        found.add(docnum)
         if count % 2048 == 0 and time.monotonic() > deadline:
             raise _TimedOut
     return found
@@ -854,10 +871,10 @@ def _select(index: SearchIndex, text: str, filters: dict[str, str] | None) -> _S
     """Select the statements a query and its filters match; raise SearchTooSlow past the limit."""
     # Whoever holds the index writer is catching up already: a search does not wait for it.
     index.ensure_current(wait=0, limit=SEARCH_CATCH_UP_LIMIT)
-    deadline = time.monotonic() + SEARCH_TIME_LIMIT
     parsed = querylang.parse(text)
     searcher = index.searcher()
     columns = _columns(searcher)
+    deadline = time.monotonic() + SEARCH_TIME_LIMIT
     compiler = _Compiler(searcher, parsed, deadline)
     try:
         query = compiler.query()
@@ -910,7 +927,8 @@ def run_search(
         people = columns.having("doctype", "person")
         if filters and filters.get("district"):
             people = people & columns.having("district", filters["district"])
-        results.people = _ranked(found, people, 8)
+        # Asked of people only, the query skips the statements instead of scoring them all.
+        results.people = _ranked(found, people, 8, And([found.query, Term("doctype", "person")]))
         if not found.matched and time.monotonic() < found.deadline:
             results.suggestion = _suggest(found.searcher, found.parsed, text)
     return results
@@ -949,10 +967,13 @@ def _page(found: _Selection, sort: str, page: int, per_page: int) -> list[str]:
     return _ranked(found, frozenset(found.matched), start + per_page)[start:]
 
 
-def _ranked(found: _Selection, allowed: frozenset[int], limit: int) -> list[str]:
+def _ranked(
+    found: _Selection, allowed: frozenset[int], limit: int, query: Query | None = None
+) -> list[str]:
     """Return the keys of the best ``limit`` documents among ``allowed``, best first, ranked
     in the time the search has left (at least a moment)."""
-    if not allowed or found.query is None:
+    query = query or found.query
+    if not allowed or query is None:
         return []
     searcher = found.searcher
     time_left = max(found.deadline - time.monotonic(), MIN_RANKING_TIME)
@@ -960,12 +981,15 @@ def _ranked(found: _Selection, allowed: frozenset[int], limit: int) -> list[str]
     timed = TimeLimitCollector(searcher.collector(limit=limit), time_left, use_alarm=False)
     collector = FilterCollector(timed, allow=set(allowed))  # Whoosh takes a set, not a frozenset
     try:
-        searcher.search_with_collector(found.query, collector)
+        searcher.search_with_collector(query, collector)
     except TimeLimit:
         found.parsed.note("Ranking took too long; the results shown are those found in time.")
-    # Equal scores in key order, so that a rebuilt index ranks exactly as a caught-up one.
-    hits = sorted(collector.results(), key=lambda hit: (-round(hit.score, 6), hit["key"]))
-    return [hit["key"] for hit in hits]
+    # The best hits as (score, docnum), without asking the results for their length (which
+    # runs the query again to count). Equal scores in key order, so that a rebuilt index
+    # ranks exactly as a caught-up one.
+    key = found.columns.key
+    top = sorted(collector.results().top_n, key=lambda hit: (-round(hit[0], 6), key[hit[1]]))
+    return [key[docnum] for _score, docnum in top[:limit]]
 
 
 def _suggest(searcher: Any, parsed: querylang.ParsedQuery, text: str) -> str | None:
