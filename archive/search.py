@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 
 from flask import Flask, current_app
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
 from whoosh.collectors import FilterCollector, TimeLimit, TimeLimitCollector
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
@@ -42,13 +42,16 @@ from whoosh.query import And, AndNot, Every, Or, Phrase, Query, Term
 from archive import analysis, migrate, queries, querylang
 from archive.db import Database, get_db
 from archive.models import (
+    Demand,
     District,
     DistrictName,
     Person,
+    PersonName,
     Revision,
     Signature,
     Source,
     Statement,
+    Translation,
     statement_districts,
     statement_sources,
 )
@@ -136,55 +139,50 @@ def _join(parts: Iterable[str | None]) -> str:
     return "\n".join(part for part in parts if part)
 
 
-def _statement_document(statement: Statement, districts: Districts) -> dict[str, Any]:
-    district_keys = [d.key for d in statement.districts]
-    district_keys += [s.district.key for s in statement.signatures if s.district is not None]
+def _statement_document(
+    row: Any, parts: _StatementParts, districts: Districts, sources: _Sources
+) -> dict[str, Any]:
+    statement_id = row.id
+    signatures = parts.signatures.get(statement_id, [])
+    district_keys = [*parts.districts.get(statement_id, [])]
+    district_keys += [district for _person, district in signatures if district is not None]
     lineage = sorted({k for key in district_keys for k in districts.lineage(key)})
-    people = [s.person for s in statement.signatures]
-    sources = {s.key: s for s in statement.sources}
-    for source in list(sources.values()):
-        while source.cites is not None and source.cites.key not in sources:
-            source = source.cites
-            sources[source.key] = source
-    texts = [statement.text, statement.summary, statement.addressee]
-    texts += [t.text for t in statement.translations]
-    languages = {statement.language} | {t.language for t in statement.translations}
+    cited = sources.with_chains(parts.sources.get(statement_id, []))
+    translations = parts.translations.get(statement_id, [])
+    texts = [row.text, row.summary, row.addressee, *(text for _language, text in translations)]
+    languages = {row.language} | {language for language, _text in translations}
     return {
-        "id": f"statement:{statement.key}",
+        "id": f"statement:{row.key}",
         "doctype": "statement",
-        "key": statement.key,
-        "title": statement.title,
+        "key": row.key,
+        "title": row.title,
         "text": _join(texts),
-        "words": _join([statement.title, *texts]),
-        "names": _join(_person_names(person) for person in people),
+        "words": _join([row.title, *texts]),
+        "names": _join(parts.names[person] for person, _district in signatures),
         "districts": _join(name for key in lineage for name in districts.names.get(key, [])),
-        "source": _join(source.publisher for source in sources.values()),
-        "demand": ",".join(d.demand for d in statement.demands),
-        "kind": statement.kind,
+        "source": _join(sources.publisher.get(key) for key in cited),
+        "demand": ",".join(parts.demands.get(statement_id, [])),
+        "kind": row.kind,
         "lang": ",".join(sorted(lang for lang in languages if lang)),
         "district_keys": ",".join(lineage),
-        "date": statement.date or "",
-        "signatories": [len(people), statement.reported_signatories],
+        "date": row.date or "",
+        "signatories": [len(signatures), row.reported_signatories],
     }
 
 
-def _person_names(person: Person) -> str:
-    return _join([person.name, *(n.name for n in person.names)])
-
-
 def _person_document(
-    person: Person, signatures: list[Signature], districts: Districts
+    row: Any, names: str, signatures: list[tuple[str | None, str | None]], districts: Districts
 ) -> dict[str, Any]:
-    keys = {s.district.key for s in signatures if s.district is not None}
+    keys = {district for _role, district in signatures if district is not None}
     lineage = sorted({k for key in keys for k in districts.lineage(key)})
     return {
-        "id": f"person:{person.key}",
+        "id": f"person:{row.key}",
         "doctype": "person",
-        "key": person.key,
-        "title": person.name,
-        "text": _join([person.description, *(s.role for s in signatures)]),
-        "words": _join([person.name, person.description]),
-        "names": _person_names(person),
+        "key": row.key,
+        "title": row.name,
+        "text": _join([row.description, *(role for role, _district in signatures)]),
+        "words": _join([row.name, row.description]),
+        "names": names,
         "districts": _join(name for key in lineage for name in districts.names.get(key, [])),
         "district_keys": ",".join(lineage),
         "signatories": [len(signatures), None],
@@ -200,16 +198,15 @@ def _with_digest(document: dict[str, Any]) -> dict[str, Any]:
 def documents(
     session: Session, doctype: str, keys: Iterable[str]
 ) -> Iterator[tuple[str, dict[str, Any] | None]]:
-    """Yield (key, document) for the records named; the document is None for a deleted record."""
+    """Yield (key, document) for the records named; the document is None for a deleted record.
+
+    Records are read in chunks as plain rows, a few queries per chunk (no ORM objects).
+    """
     districts = Districts(session)
-    keys = sorted(set(keys))
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        if doctype == "statement":
-            found = {
-                row.key: _statement_document(row, districts)
-                for row in session.scalars(_statements_query(chunk))
-            }
+    sources = _Sources(session) if doctype == "statement" else None
+    for chunk in _chunks(keys):
+        if sources is not None:
+            found = _statement_documents(session, chunk, districts, sources)
         else:
             found = _people_documents(session, chunk, districts)
         for key in chunk:
@@ -217,38 +214,148 @@ def documents(
             yield key, _with_digest(document) if document is not None else None
 
 
-def _statements_query(keys: list[str]) -> Any:
-    return (
-        select(Statement)
-        .where(Statement.key.in_(keys))
-        .options(
-            selectinload(Statement.districts),
-            selectinload(Statement.demands),
-            selectinload(Statement.translations),
-            selectinload(Statement.sources).selectinload(Source.cites),
-            selectinload(Statement.signatures)
-            .selectinload(Signature.person)
-            .selectinload(Person.names),
-            selectinload(Statement.signatures).selectinload(Signature.district),
+class _Sources:
+    """Every source's publisher and the source it cites, read once."""
+
+    def __init__(self, session: Session) -> None:
+        cited = Source.__table__.alias()
+        query = select(Source.key, Source.publisher, cited.c.key).outerjoin(
+            cited, Source.cites_id == cited.c.id
         )
+        self.publisher: dict[str, str | None] = {}
+        self.cites: dict[str, str | None] = {}
+        for key, publisher, cites in session.execute(query):
+            self.publisher[key], self.cites[key] = publisher, cites
+
+    def with_chains(self, keys: list[str]) -> list[str]:
+        """Return the sources in key order, each followed along its chain of citations."""
+        found = dict.fromkeys(keys)
+        for key in keys:
+            cited = self.cites.get(key)
+            while cited is not None and cited not in found:
+                found[cited] = None
+                cited = self.cites.get(cited)
+        return list(found)
+
+
+@dataclass
+class _StatementParts:
+    """What a chunk of statements' documents need besides their own columns, by statement id."""
+
+    districts: dict[int, list[str]]
+    demands: dict[int, list[str]]
+    translations: dict[int, list[tuple[str, str]]]
+    sources: dict[int, list[str]]
+    signatures: dict[int, list[tuple[int, str | None]]]  # (person id, district key)
+    names: dict[int, str]  # every name of every signatory, by person id
+
+
+def _grouped(session: Session, query: Any) -> dict[int, list[Any]]:
+    """Group rows whose first column is an owner's id: {id: [rest of each row]}."""
+    grouped: dict[int, list[Any]] = {}
+    for owner, *rest in session.execute(query):
+        grouped.setdefault(owner, []).append(rest[0] if len(rest) == 1 else tuple(rest))
+    return grouped
+
+
+def _statement_documents(
+    session: Session, keys: list[str], districts: Districts, sources: _Sources
+) -> dict[str, dict[str, Any]]:
+    rows = session.execute(
+        select(
+            Statement.id,
+            Statement.key,
+            Statement.title,
+            Statement.kind,
+            Statement.date,
+            Statement.language,
+            Statement.text,
+            Statement.summary,
+            Statement.addressee,
+            Statement.reported_signatories,
+        ).where(Statement.key.in_(keys))
+    ).all()
+    ids = [row.id for row in rows]
+    link = statement_districts.c
+    signed = (
+        select(Signature.statement_id, Signature.person_id, District.key)
+        .outerjoin(District, Signature.district_id == District.id)
+        .where(Signature.statement_id.in_(ids))
+        .order_by(Signature.statement_id, Signature.position)
     )
+    parts = _StatementParts(
+        districts=_grouped(
+            session,
+            select(link.statement_id, District.key)
+            .join(District, link.district_id == District.id)
+            .where(link.statement_id.in_(ids)),
+        ),
+        demands=_grouped(
+            session,
+            select(Demand.statement_id, Demand.demand)
+            .where(Demand.statement_id.in_(ids))
+            .order_by(Demand.statement_id, Demand.position),
+        ),
+        translations=_grouped(
+            session,
+            select(Translation.statement_id, Translation.language, Translation.text)
+            .where(Translation.statement_id.in_(ids))
+            .order_by(Translation.statement_id, Translation.language),
+        ),
+        sources=_grouped(
+            session,
+            select(statement_sources.c.statement_id, Source.key)
+            .join(Source, statement_sources.c.source_id == Source.id)
+            .where(statement_sources.c.statement_id.in_(ids))
+            .order_by(statement_sources.c.statement_id, Source.key),
+        ),
+        signatures=_grouped(session, signed),
+        names={},
+    )
+    people = {person for signed in parts.signatures.values() for person, _district in signed}
+    parts.names = _names_of_people(session, people)
+    return {row.key: _statement_document(row, parts, districts, sources) for row in rows}
+
+
+def _names_of_people(session: Session, people: Iterable[int]) -> dict[int, str]:
+    """Return every name of each person (the name, then the others), one per line."""
+    names: dict[int, list[str]] = {}
+    ordered = sorted(people)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        for person, name in session.execute(
+            select(Person.id, Person.name).where(Person.id.in_(chunk))
+        ):
+            names[person] = [name]
+        others = (
+            select(PersonName.person_id, PersonName.name)
+            .where(PersonName.person_id.in_(chunk))
+            .order_by(PersonName.person_id, PersonName.language, PersonName.name)
+        )
+        for person, name in session.execute(others):
+            names[person].append(name)
+    return {person: _join(every) for person, every in names.items()}
 
 
 def _people_documents(
     session: Session, keys: list[str], districts: Districts
 ) -> dict[str, dict[str, Any]]:
-    people = session.scalars(
-        select(Person).where(Person.key.in_(keys)).options(selectinload(Person.names))
+    rows = session.execute(
+        select(Person.id, Person.key, Person.name, Person.description).where(Person.key.in_(keys))
     ).all()
-    signatures: dict[int, list[Signature]] = {person.id: [] for person in people}
-    query = (
-        select(Signature)
-        .where(Signature.person_id.in_(list(signatures)))
-        .options(selectinload(Signature.district))
+    ids = [row.id for row in rows]
+    names = _names_of_people(session, ids)
+    signatures = _grouped(
+        session,
+        select(Signature.person_id, Signature.role, District.key)
+        .outerjoin(District, Signature.district_id == District.id)
+        .where(Signature.person_id.in_(ids))
+        .order_by(Signature.person_id, Signature.id),
     )
-    for signature in session.scalars(query):
-        signatures[signature.person_id].append(signature)
-    return {p.key: _person_document(p, signatures[p.id], districts) for p in people}
+    return {
+        row.key: _person_document(row, names[row.id], signatures.get(row.id, []), districts)
+        for row in rows
+    }
 
 
 def all_keys(session: Session) -> dict[str, list[str]]:
@@ -293,7 +400,7 @@ def affected(session: Session, revisions: Iterable[tuple[str, str]]) -> dict[str
 
 
 def _chunks(keys: Iterable[str], size: int = 500) -> Iterator[list[str]]:
-    ordered = sorted(keys)
+    ordered = sorted(set(keys))
     for start in range(0, len(ordered), size):
         yield ordered[start : start + size]
 
