@@ -33,7 +33,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
-from whoosh.collectors import FilterCollector, TimeLimit, TimeLimitCollector
+from whoosh.collectors import FilterCollector, TimeLimit
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
@@ -72,6 +72,10 @@ SEARCH_CATCH_UP_LIMIT = 1000
 SEARCH_TIME_LIMIT = 1.0
 MAX_EXPANSIONS = 64  # terms a prefix or fuzzy word may stand for
 MAX_QUERY_EXPANSIONS = 128  # terms all the prefixes and fuzzy words of one query may stand for
+# Postings a search may read, per document in the index: a word found in every statement
+# reads about two (its text and its unstemmed words); a query over the budget (many common
+# words, prefixes or fuzzy words) is refused at once instead of using up its time limit.
+MAX_POSTINGS_PER_DOCUMENT = 4
 MIN_RANKING_TIME = 0.05  # seconds ranking gets even when matching used up the search's time
 META_ID = "meta"
 # Bump when documents or the schema change shape: an index of another format is rebuilt.
@@ -934,6 +938,19 @@ def _matching(
     return _docs(searcher, query, deadline) & allowed
 
 
+def _cost(searcher: Any, query: Query) -> int:
+    """Return how many postings a query reads: the documents of each of its words."""
+    if isinstance(query, (Or, And)):
+        return sum(_cost(searcher, sub) for sub in query.subqueries)
+    if isinstance(query, AndNot):
+        return _cost(searcher, query.a) + _cost(searcher, query.b)
+    if isinstance(query, Term):
+        return int(searcher.doc_frequency(query.fieldname, query.text))
+    if isinstance(query, Phrase):
+        return sum(int(searcher.doc_frequency(query.fieldname, w)) for w in query.words)
+    return int(searcher.doc_count())
+
+
 def _docs(searcher: Any, query: Query, deadline: float) -> set[int]:
     """Return the documents a query matches: the posting lists of its words read whole and
     combined as sets (much quicker than Whoosh's matchers walking a union document by
@@ -955,6 +972,26 @@ def _docs(searcher: Any, query: Query, deadline: float) -> set[int]:
         if count % 2048 == 0 and time.monotonic() > deadline:
             raise _TimedOut
     return found
+
+
+class _AllowedInTime(FilterCollector):  # type: ignore[misc]
+    """Collect only allowed documents, and stop at a deadline with what was found.
+
+    Whoosh's FilterCollector loops over matches itself and never asks a TimeLimitCollector
+    inside it for the time; wrapped the other way round, the time limit skips the filter.
+    """
+
+    def __init__(self, child: Any, allow: set[int], deadline: float) -> None:
+        super().__init__(child, allow=allow)
+        self.deadline = deadline
+
+    def collect_matches(self) -> None:
+        child, allow, offset, deadline = self.child, self._allow, self.offset, self.deadline
+        for count, sub_docnum in enumerate(child.matches()):
+            if offset + sub_docnum in allow:
+                child.collect(sub_docnum)
+            if count % 512 == 0 and time.monotonic() > deadline:
+                raise TimeLimit
 
 
 class SearchTooSlow(Exception):
@@ -985,6 +1022,14 @@ def _select(index: SearchIndex, text: str, filters: dict[str, str] | None) -> _S
     compiler = _Compiler(searcher, parsed, deadline)
     try:
         query = compiler.query()
+        if query is not None and _cost(searcher, query) > MAX_POSTINGS_PER_DOCUMENT * max(
+            searcher.doc_count(), 1
+        ):
+            parsed.note(
+                "This search would read too much of the index; use fewer common words or "
+                "longer prefixes."
+            )
+            raise SearchTooSlow(parsed.messages[-1])
         matched = _matching(searcher, query, _allowed(columns, parsed, filters), deadline)
     except RecursionError:
         parsed.note("The query was too deeply nested and was ignored.")
@@ -1083,10 +1128,8 @@ def _ranked(
     if not allowed or query is None:
         return []
     searcher = found.searcher
-    time_left = max(found.deadline - time.monotonic(), MIN_RANKING_TIME)
-    # The filter wraps the time limit: the other way round, the time limit's loop skips it.
-    timed = TimeLimitCollector(searcher.collector(limit=limit), time_left, use_alarm=False)
-    collector = FilterCollector(timed, allow=set(allowed))  # Whoosh takes a set, not a frozenset
+    deadline = max(found.deadline, time.monotonic() + MIN_RANKING_TIME)
+    collector = _AllowedInTime(searcher.collector(limit=limit), set(allowed), deadline)
     try:
         searcher.search_with_collector(query, collector)
     except TimeLimit:
