@@ -14,7 +14,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
-from archive import bench, export, importer, migrate
+from archive import bench, export, importer, migrate, records
 from archive.db import get_db
 from archive.search import get_index
 from archive.store import Tally, dataset_version
@@ -40,9 +40,22 @@ def migrate_command() -> None:
     click.echo(f"database at migration {migrate.head_revision()}")
 
 
+def _actor(_context: click.Context, _parameter: click.Parameter, value: str) -> str:
+    """Clean the name the revisions give as their author, as a record's name is cleaned."""
+    try:
+        cleaned = records.name(value)
+    except records.Invalid as error:
+        raise click.BadParameter(str(error)) from None
+    if cleaned is None:
+        raise click.BadParameter("must not be empty")
+    return cleaned
+
+
 @click.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--actor", default="import", show_default=True, help="Who the revisions name.")
+@click.option(
+    "--actor", default="import", show_default=True, callback=_actor, help="Who the revisions name."
+)
 @with_appcontext
 def import_command(files: tuple[Path, ...], actor: str) -> None:
     """Import JSON documents and CSV tables (or folders of them), all or nothing."""
@@ -99,7 +112,7 @@ def export_command(folder: Path, spreadsheet: bool) -> None:
     """Write the whole archive as CSV tables with a Frictionless datapackage.json."""
     _require_schema()
     folder.mkdir(parents=True, exist_ok=True)
-    with get_db().session() as session, session.begin():
+    with get_db().snapshot() as session:
         version = dataset_version(session)
         for table in TABLES:
             path = folder / f"{table.name}.csv"

@@ -17,11 +17,27 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeEngine
 
 from archive.db import Base
 
+
+def Str(length: int | None = None) -> TypeEngine[str]:
+    """Return a string type (``Text`` without a length) that compares and sorts bytewise.
+
+    SQLite compares text bytewise (its BINARY collation). PostgreSQL would follow the
+    database's locale (in English ``b`` before ``K2`` and ``k_1`` before ``k-1``, and ``lower``
+    folding Cyrillic too), so there the column has the "C" collation: lists, key ranges and
+    ``lower`` give the same answers on both.
+    """
+    plain = String(length) if length else Text()
+    bytewise = String(length, collation="C") if length else Text(collation="C")
+    return plain.with_variant(bytewise, "postgresql")
+
+
+LongText = Str()
 # Dates are ISO 8601 strings that keep their precision: "2022", "2022-09" or "2022-09-12".
-DateText = String(10)
+DateText = Str(10)
 
 statement_sources = Table(
     "statement_sources",
@@ -59,9 +75,9 @@ class District(Base):
     __tablename__ = "districts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)
-    name: Mapped[str] = mapped_column(String(300))
-    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(Str(200), unique=True)
+    name: Mapped[str] = mapped_column(Str(300))
+    kind: Mapped[str] = mapped_column(Str(32))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
 
     parent: Mapped[District | None] = relationship(remote_side=[id])
@@ -79,17 +95,17 @@ class DistrictName(Base):
     district_id: Mapped[int] = mapped_column(
         ForeignKey("districts.id", ondelete="CASCADE"), index=True
     )
-    name: Mapped[str] = mapped_column(String(300))
-    language: Mapped[str | None] = mapped_column(String(35))
+    name: Mapped[str] = mapped_column(Str(300))
+    language: Mapped[str | None] = mapped_column(Str(35))
 
 
 class Person(Base):
     __tablename__ = "people"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)
-    name: Mapped[str] = mapped_column(String(300))
-    description: Mapped[str | None] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(Str(200), unique=True)
+    name: Mapped[str] = mapped_column(Str(300))
+    description: Mapped[str | None] = mapped_column(LongText)
 
     names: Mapped[list[PersonName]] = relationship(
         cascade="all, delete-orphan", order_by="(PersonName.language, PersonName.name)"
@@ -103,26 +119,26 @@ class PersonName(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(300))
-    language: Mapped[str | None] = mapped_column(String(35))
+    name: Mapped[str] = mapped_column(Str(300))
+    language: Mapped[str | None] = mapped_column(Str(35))
 
 
 class Source(Base):
     __tablename__ = "sources"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)
-    url: Mapped[str | None] = mapped_column(String(2000), unique=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    publisher: Mapped[str | None] = mapped_column(String(300))
-    author: Mapped[str | None] = mapped_column(String(300))
-    title: Mapped[str | None] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(Str(200), unique=True)
+    url: Mapped[str | None] = mapped_column(Str(2000), unique=True)
+    kind: Mapped[str] = mapped_column(Str(32))
+    publisher: Mapped[str | None] = mapped_column(Str(300))
+    author: Mapped[str | None] = mapped_column(Str(300))
+    title: Mapped[str | None] = mapped_column(LongText)
     published: Mapped[str | None] = mapped_column(DateText)
     accessed: Mapped[str | None] = mapped_column(DateText)
-    archive_url: Mapped[str | None] = mapped_column(String(2000))
+    archive_url: Mapped[str | None] = mapped_column(Str(2000))
     cites_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"), index=True)
-    capture_text: Mapped[str | None] = mapped_column(Text)
-    capture_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    capture_text: Mapped[str | None] = mapped_column(LongText)
+    capture_sha256: Mapped[str | None] = mapped_column(Str(64), index=True)
 
     cites: Mapped[Source | None] = relationship(remote_side=[id])
 
@@ -131,15 +147,15 @@ class Statement(Base):
     __tablename__ = "statements"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)
-    title: Mapped[str] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(Str(200), unique=True)
+    title: Mapped[str] = mapped_column(LongText)
+    kind: Mapped[str] = mapped_column(Str(32))
     date: Mapped[str | None] = mapped_column(DateText, index=True)
-    language: Mapped[str | None] = mapped_column(String(35))
-    text: Mapped[str | None] = mapped_column(Text)
-    addressee: Mapped[str | None] = mapped_column(String(300))
+    language: Mapped[str | None] = mapped_column(Str(35))
+    text: Mapped[str | None] = mapped_column(LongText)
+    addressee: Mapped[str | None] = mapped_column(Str(300))
     reported_signatories: Mapped[int | None] = mapped_column(Integer)
-    summary: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(LongText)
 
     demands: Mapped[list[Demand]] = relationship(
         cascade="all, delete-orphan", order_by="Demand.position"
@@ -166,7 +182,7 @@ class Demand(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
-    demand: Mapped[str] = mapped_column(String(64), index=True)
+    demand: Mapped[str] = mapped_column(Str(64), index=True)
 
 
 class Translation(Base):
@@ -175,9 +191,9 @@ class Translation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"))
-    language: Mapped[str] = mapped_column(String(35))
-    text: Mapped[str] = mapped_column(Text)
-    translator: Mapped[str | None] = mapped_column(String(300))
+    language: Mapped[str] = mapped_column(Str(35))
+    text: Mapped[str] = mapped_column(LongText)
+    translator: Mapped[str | None] = mapped_column(Str(300))
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"), index=True)
 
     source: Mapped[Source | None] = relationship()
@@ -193,12 +209,12 @@ class Signature(Base):
     statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    role: Mapped[str | None] = mapped_column(String(300))
+    role: Mapped[str | None] = mapped_column(Str(300))
     district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
-    stance: Mapped[str] = mapped_column(String(32))
+    stance: Mapped[str] = mapped_column(Str(32))
     withdrawn: Mapped[str | None] = mapped_column(DateText)
     withdrawal_source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(LongText)
 
     statement: Mapped[Statement] = relationship(back_populates="signatures")
     person: Mapped[Person] = relationship()
@@ -213,11 +229,11 @@ class Event(Base):
     __tablename__ = "events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)
+    key: Mapped[str] = mapped_column(Str(200), unique=True)
     date: Mapped[str | None] = mapped_column(DateText, index=True)
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(Str(32))
     statement_id: Mapped[int | None] = mapped_column(ForeignKey("statements.id"), index=True)
-    description: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(LongText)
 
     statement: Mapped[Statement | None] = relationship()
     people: Mapped[list[Person]] = relationship(secondary=event_people, order_by="Person.key")
@@ -231,8 +247,8 @@ class Changeset(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column()
-    actor: Mapped[str] = mapped_column(String(300))
-    summary: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(Str(300))
+    summary: Mapped[str | None] = mapped_column(LongText)
 
 
 class Revision(Base):
@@ -243,9 +259,9 @@ class Revision(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     changeset_id: Mapped[int] = mapped_column(ForeignKey("changesets.id"), index=True)
-    record_type: Mapped[str] = mapped_column(String(32))
-    record_key: Mapped[str] = mapped_column(String(420))
-    action: Mapped[str] = mapped_column(String(8))
+    record_type: Mapped[str] = mapped_column(Str(32))
+    record_key: Mapped[str] = mapped_column(Str(420))
+    action: Mapped[str] = mapped_column(Str(8))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 

@@ -34,6 +34,7 @@ SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 MAX_KEY = 200
 MAX_NAME = 300
 MAX_URL = 2000
+MAX_DEMAND = 64
 
 
 class Invalid(ValueError):
@@ -108,6 +109,14 @@ def _pattern(regex: re.Pattern[str], what: str, limit: int = MAX_KEY) -> Callabl
 key = _pattern(KEY_RE, "a key (lower-case letters and digits, with - or _ between them)")
 district_key = _pattern(DISTRICT_KEY_RE, "a district key (keys joined by /, such as ru/spb)")
 language = _pattern(LANGUAGE_RE, "a language code such as ru, en or ru-Latn", 35)
+
+
+def demand(value: Any) -> str | None:
+    """Clean a demand tag: a key of at most 64 characters (the width of its column)."""
+    cleaned: str | None = key(value)
+    if cleaned is not None and len(cleaned) > MAX_DEMAND:
+        raise Invalid(f"is {len(cleaned)} characters long; at most {MAX_DEMAND} are allowed")
+    return cleaned
 
 
 def sha256(value: Any) -> str | None:
@@ -325,7 +334,7 @@ KINDS: dict[str, dict[str, Field]] = {
         "language": Field(language),
         "addressee": Field(name),
         "reported_signatories": Field(count),
-        "demands": Field(list_of(key, ordered=True), default=[]),
+        "demands": Field(list_of(demand, ordered=True), default=[]),
         "summary": Field(text),
         "text": Field(text),
         "districts": Field(list_of(district_key), ref="district", default=[]),

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from archive import create_app
+from tests.conftest import close, new_database
 
 
 def test_home_page_shows_demo_counts(demo: Any, client: Any) -> None:
@@ -32,10 +33,13 @@ def test_unmigrated_database_answers_503_not_500(tmp_path: Path) -> None:
     app = create_app(
         {
             "TESTING": True,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}",
+            "DATABASE_URL": new_database(tmp_path, "empty"),
             "INDEX_DIR": str(tmp_path / "index"),
         }
     )
-    response = app.test_client().get("/")
-    assert response.status_code == 503
-    assert "archive migrate" in response.get_data(as_text=True)
+    try:
+        response = app.test_client().get("/")
+        assert response.status_code == 503
+        assert "archive migrate" in response.get_data(as_text=True)
+    finally:
+        close(app)

@@ -52,7 +52,7 @@ from archive.models import (
 from archive.readers import FORMAT
 from archive.store import dataset_version
 from archive.tables import TABLES
-from tests.conftest import close, make_app, row_counts
+from tests.conftest import close, make_app, new_database, row_counts
 
 # pandas ships without type information; it is a test dependency (pyproject's [test] extra).
 pd: Any = importlib.import_module("pandas")
@@ -536,7 +536,7 @@ def other_locale(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[st
 
 
 def _run_export(
-    database_file: Path, folder: Path, index: Path, settings: dict[str, str]
+    database_url: str, folder: Path, index: Path, settings: dict[str, str]
 ) -> subprocess.CompletedProcess[str]:
     environment = {
         key: value
@@ -544,7 +544,7 @@ def _run_export(
         if not key.startswith(("LC_", "LANG", "TZ", "ARCHIVE_", "LOCPATH"))
     }
     environment.update(
-        ARCHIVE_DATABASE_URL=f"sqlite:///{database_file}",
+        ARCHIVE_DATABASE_URL=database_url,
         ARCHIVE_INDEX_DIR=str(index),
         ARCHIVE_INSTANCE_DIR=str(index.parent / "instance"),
         **settings,
@@ -565,7 +565,7 @@ def _run_export(
 def test_exports_in_other_time_zones_and_locales_are_identical(
     rich: Flask, tmp_path: Path, other_locale: tuple[str, dict[str, str]]
 ) -> None:
-    database_file = tmp_path / "archive.sqlite3"
+    database_url = rich.config["DATABASE_URL"]
     name, extra = other_locale
     here = {"TZ": "UTC", "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
     there = {"TZ": "Pacific/Auckland", "LANG": name or "ru_RU.UTF-8", **extra}
@@ -583,7 +583,7 @@ def test_exports_in_other_time_zones_and_locales_are_identical(
     runs = {}
     for label, settings in (("utc", here), ("auckland", there)):
         folder = tmp_path / label
-        done = _run_export(database_file, folder, tmp_path / f"index-{label}", settings)
+        done = _run_export(database_url, folder, tmp_path / f"index-{label}", settings)
         assert done.returncode == 0, done.stderr
         runs[label] = folder
     assert table_files(runs["utc"]) == table_files(runs["auckland"])
@@ -697,7 +697,7 @@ def test_export_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     app = create_app(
         {
             "TESTING": True,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+            "DATABASE_URL": new_database(tmp_path, "empty"),
             "INDEX_DIR": str(tmp_path / "index"),
         }
     )

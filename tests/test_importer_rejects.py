@@ -994,6 +994,31 @@ def test_huge_json_integer_is_rejected_not_raised(
     assert problems[0].where.startswith("huge.json")
 
 
+def test_demand_longer_than_its_column_is_rejected_not_raised(
+    demo: Flask, db: Database, tmp_path: Path
+) -> None:
+    """A demand tag is stored in 64 characters: a longer one is a problem, on every database
+    (PostgreSQL would refuse the row; SQLite would store it whatever its length)."""
+    fits = {"key": "fits", "title": "T", "kind": "appeal", "demands": ["d" * 64]}
+    too_long = {"key": "too-long", "title": "T", "kind": "appeal", "demands": ["end", "d" * 65]}
+    problems = reject(
+        db, write(tmp_path, "demands.json", document(statements=[NEW_STATEMENT, fits, too_long]))
+    )
+    assert_problems(
+        problems,
+        [
+            (
+                "demands.json: statements[2] (too-long)",
+                "demands",
+                "item 2: is 65 characters long; at most 64 are allowed",
+            )
+        ],
+    )
+    importer.run(db, [write(tmp_path, "fits.json", document(statements=[fits]))])
+    with db.session() as session:
+        assert session.scalar(select(Statement.key).where(Statement.key == "fits")) == "fits"
+
+
 @pytest.mark.parametrize(
     "count", [pytest.param("²", id="superscript-two"), pytest.param("9" * 5000, id="5000-digits")]
 )
@@ -1035,6 +1060,23 @@ def test_lone_surrogate_is_rejected_not_raised(
 
 
 # Through the command line.
+
+
+@pytest.mark.parametrize(
+    ("actor", "message"),
+    [("x" * 301, "at most 300 are allowed"), ("a\nb", "one line"), (" ", "must not be empty")],
+)
+def test_cli_refuses_an_actor_that_is_not_a_name(
+    demo: Flask, db: Database, runner: FlaskCliRunner, tmp_path: Path, actor: str, message: str
+) -> None:
+    """The actor is stored like a name (300 characters on one line), so it is checked as one."""
+    path = write(tmp_path, "new.json", document(statements=[NEW_STATEMENT]))
+    before = row_counts(db)
+    result = runner.invoke(args=["import", "--actor", actor, str(path)])
+    assert result.exit_code == 2, result.output
+    assert "--actor" in result.output
+    assert message in result.output
+    assert row_counts(db) == before
 
 
 def test_cli_lists_every_problem_and_writes_nothing(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import inspect
+from sqlalchemy import String, inspect
 
 from archive import migrate
 from archive.db import Base, Database
+from tests.conftest import close, new_database
 
 
 def _tables(database: Database) -> set[str]:
@@ -16,7 +17,7 @@ def _tables(database: Database) -> set[str]:
 
 
 def test_models_and_migrations_agree(tmp_path: Path) -> None:
-    database = Database(f"sqlite:///{tmp_path / 'check.sqlite3'}")
+    database = Database(new_database(tmp_path, "check"))
     migrate.upgrade(database)
     migrate.check(database)  # raises when a model differs from what the migrations build
     assert _tables(database) == set(Base.metadata.tables)
@@ -24,7 +25,7 @@ def test_models_and_migrations_agree(tmp_path: Path) -> None:
 
 
 def test_upgrade_downgrade_upgrade_on_empty_database(tmp_path: Path) -> None:
-    database = Database(f"sqlite:///{tmp_path / 'roundtrip.sqlite3'}")
+    database = Database(new_database(tmp_path, "roundtrip"))
     assert migrate.current_revision(database) is None
     migrate.upgrade(database)
     assert migrate.current_revision(database) == migrate.head_revision()
@@ -33,6 +34,26 @@ def test_upgrade_downgrade_upgrade_on_empty_database(tmp_path: Path) -> None:
     assert migrate.current_revision(database) is None
     migrate.upgrade(database)
     assert _tables(database) == set(Base.metadata.tables)
+    migrate.check(database)
+    database.dispose()
+
+
+def test_every_text_column_compares_bytewise(tmp_path: Path) -> None:
+    """Text columns sort bytewise: SQLite's own way, the "C" collation on PostgreSQL."""
+    database = Database(new_database(tmp_path, "collation"))
+    migrate.upgrade(database)
+    expected = "C" if database.engine.dialect.name == "postgresql" else None
+    with database.engine.connect() as conn:
+        inspector = inspect(conn)
+        columns = [
+            (table, column["name"], column["type"])
+            for table in Base.metadata.tables
+            for column in inspector.get_columns(table)
+            if isinstance(column["type"], String)
+        ]
+    declared = [c for table in Base.metadata.tables.values() for c in table.columns]
+    assert len(columns) == sum(isinstance(column.type, String) for column in declared) > 40
+    assert [(t, c) for t, c, kind in columns if kind.collation != expected] == []
     database.dispose()
 
 
@@ -42,13 +63,16 @@ def test_migrate_command_upgrades(tmp_path: Path) -> None:
     app = create_app(
         {
             "TESTING": True,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+            "DATABASE_URL": new_database(tmp_path, "cli"),
             "INDEX_DIR": str(tmp_path / "index"),
         }
     )
-    result = app.test_cli_runner().invoke(args=["migrate"])
-    assert result.exit_code == 0, result.output
-    assert f"database at migration {migrate.head_revision()}" in result.output
+    try:
+        result = app.test_cli_runner().invoke(args=["migrate"])
+        assert result.exit_code == 0, result.output
+        assert f"database at migration {migrate.head_revision()}" in result.output
+    finally:
+        close(app)
 
 
 def test_import_refuses_unmigrated_database(tmp_path: Path) -> None:
@@ -57,10 +81,13 @@ def test_import_refuses_unmigrated_database(tmp_path: Path) -> None:
     app = create_app(
         {
             "TESTING": True,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}",
+            "DATABASE_URL": new_database(tmp_path, "new"),
             "INDEX_DIR": str(tmp_path / "index"),
         }
     )
-    result = app.test_cli_runner().invoke(args=["demo"])
-    assert result.exit_code != 0
-    assert "archive migrate" in result.output
+    try:
+        result = app.test_cli_runner().invoke(args=["demo"])
+        assert result.exit_code != 0
+        assert "archive migrate" in result.output
+    finally:
+        close(app)

@@ -9,6 +9,7 @@ from archive import config, importer
 from archive.db import Database
 from archive.records import KINDS
 from archive.tables import TABLES
+from tests.conftest import TEST_DATABASE_URL
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -61,4 +62,10 @@ def test_import_example_imports_and_reimports_unchanged(db: Database, tmp_path: 
 def test_ci_runs_the_readme_test_command() -> None:
     command = _block_after("test-command").strip()
     assert command.endswith("pytest")
+    # The whole suite twice: on SQLite, then on PostgreSQL.
+    runs = [run.strip() for run in command.split("&&") if run.strip().endswith("pytest")]
+    assert runs == [
+        ".venv/bin/pytest",
+        f"{TEST_DATABASE_URL}=postgresql+psycopg://postgres@127.0.0.1:5432/test .venv/bin/pytest",
+    ]
     assert "test-command" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")

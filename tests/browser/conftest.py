@@ -151,22 +151,25 @@ def archive_command() -> Path:
     return command
 
 
-def archive_env(instance: Path) -> dict[str, str]:
-    """Return the environment for an `archive` subprocess on the instance folder."""
+def archive_env(instance: Path, database_url: str = "") -> dict[str, str]:
+    """Return the environment for an `archive` subprocess on the instance folder (and on
+    ``database_url``, or else the instance's SQLite file)."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("FLASK_")}
     for name in ("ARCHIVE_DATABASE_URL", "ARCHIVE_INDEX_DIR"):
         env.pop(name, None)
+    if database_url:
+        env["ARCHIVE_DATABASE_URL"] = database_url
     env["ARCHIVE_INSTANCE_DIR"] = str(instance)
     env["ARCHIVE_SECRET_KEY"] = "browser-tests"
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
 
-def run_archive(instance: Path, *args: str) -> None:
+def run_archive(instance: Path, *args: str, database_url: str = "") -> None:
     """Run one `archive` command on the instance folder, failing with its output."""
     result = subprocess.run(
         [str(archive_command()), *args],
-        env=archive_env(instance),
+        env=archive_env(instance, database_url),
         cwd=instance,
         capture_output=True,
         text=True,
@@ -213,21 +216,22 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Serve the demo data and the XSS records with `archive run` on a free loopback port."""
+def server(tmp_path_factory: pytest.TempPathFactory, session_database: str) -> Iterator[Server]:
+    """Serve the demo data and the XSS records with `archive run` on a free loopback port
+    (on the instance's SQLite file, or on a PostgreSQL database when the tests run there)."""
     instance = tmp_path_factory.mktemp("browser-instance")
     document = instance / "xss.json"
     document.write_text(json.dumps(XSS_DOCUMENT, ensure_ascii=False, indent=1), encoding="utf-8")
-    run_archive(instance, "migrate")
-    run_archive(instance, "demo")
-    run_archive(instance, "import", str(document))
+    run_archive(instance, "migrate", database_url=session_database)
+    run_archive(instance, "demo", database_url=session_database)
+    run_archive(instance, "import", str(document), database_url=session_database)
     port = free_port()
     netloc = f"127.0.0.1:{port}"
     log = instance / "server.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
             [str(archive_command()), "run", "--host", "127.0.0.1", "--port", str(port)],
-            env=archive_env(instance),
+            env=archive_env(instance, session_database),
             cwd=instance,
             stdout=output,
             stderr=subprocess.STDOUT,
