@@ -203,7 +203,11 @@ class Signature(Base):
     """A person's part in a statement, with the role and district held at the time."""
 
     __tablename__ = "signatures"
-    __table_args__ = (UniqueConstraint("statement_id", "person_id"),)
+    __table_args__ = (
+        UniqueConstraint("statement_id", "person_id"),
+        # A statement's page reads its signatures a page at a time, in its order.
+        Index("ix_signatures_statement_position", "statement_id", "position"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import CTE, Select, distinct, func, literal, or_, select, union_all
-from sqlalchemy.orm import Session, aliased, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
+from archive.db import WRITE
 from archive.models import (
     District,
     Event,
@@ -31,30 +32,36 @@ __all__ = [
     "MAX_CHAIN",
     "MAX_CITING",
     "PEOPLE_ORDERS",
+    "SIGNATURE_ORDERS",
     "SOURCE_ORDERS",
     "STATEMENT_ORDERS",
     "Citing",
     "DistrictCounts",
     "Office",
+    "Overview",
     "StatementDates",
+    "StatementRef",
     "citing_queries",
     "counts",
     "dataset_version",
     "district_by_key",
     "district_counts",
-    "district_outline",
     "district_tree",
     "events_concerning",
     "latest_statements",
     "offices_in",
+    "overview",
     "people_by_keys",
     "people_query",
+    "per_version",
     "person_by_key",
     "provenance",
     "records_citing",
     "signatories_in",
     "signature_counts",
     "signatures_of",
+    "signatures_on",
+    "signer_names",
     "source_by_key",
     "source_chains",
     "source_list",
@@ -70,6 +77,32 @@ __all__ = [
 ]
 
 
+T = TypeVar("T")
+
+# What is read from whole tables (the district tree, the counts, the home page's overview)
+# changes only with the data: each process keeps each such value for the newest dataset version
+# of a database it has read. A write session computes afresh: what it reads may yet be rolled
+# back, and SQLite would then give the next write's revision the same number.
+_per_version: dict[str, tuple[tuple[str, int], Any]] = {}
+
+
+def per_version(session: Session, name: str, compute: Callable[[Session], T]) -> T:
+    """Return ``compute(session)``, kept under ``name`` per database and dataset version.
+
+    The value is shared by every request of the process: its users must never change it.
+    """
+    bind = session.get_bind()
+    if bind.get_execution_options().get(WRITE, False):
+        return compute(session)
+    key = (bind.engine.url.render_as_string(), dataset_version(session))
+    held = _per_version.get(name)
+    if held is None or held[0] != key:
+        held = (key, compute(session))
+        _per_version[name] = held
+    value: T = held[1]
+    return value
+
+
 def counts(session: Session) -> dict[str, int]:
     """Return how many statements, people, districts and sources the archive holds."""
     models = {"statements": Statement, "people": Person, "districts": District, "sources": Source}
@@ -79,20 +112,30 @@ def counts(session: Session) -> dict[str, int]:
     }
 
 
-def latest_statements(session: Session, limit: int = 10) -> Sequence[Statement]:
+class StatementRef(NamedTuple):
+    """What a list of links to statements shows of each: its key, title and date."""
+
+    key: str
+    title: str
+    date: str | None
+
+
+def latest_statements(session: Session, limit: int = 10) -> list[StatementRef]:
     """Return the newest statements by date, then by key."""
-    query = select(Statement).order_by(Statement.date.desc().nulls_last(), Statement.key)
-    return session.scalars(query.limit(limit)).all()
+    query = select(Statement.key, Statement.title, Statement.date).order_by(
+        Statement.date.desc().nulls_last(), Statement.key
+    )
+    return [StatementRef(*row) for row in session.execute(query.limit(limit))]
 
 
 def statements_by_keys(session: Session, keys: Sequence[str]) -> list[Statement]:
-    """Return the statements with the given keys, in that order, with what a result list shows."""
+    """Return the statements with the given keys, in that order, with what a result list shows
+    (but their signatures: count them with signature_counts)."""
     query = (
         select(Statement)
         .where(Statement.key.in_(list(keys)))
         .options(
             selectinload(Statement.districts),
-            selectinload(Statement.signatures),
             selectinload(Statement.demands),
             selectinload(Statement.translations),
         )
@@ -105,17 +148,6 @@ def people_by_keys(session: Session, keys: Sequence[str]) -> list[Person]:
     """Return the people with the given keys, in that order."""
     found = {row.key: row for row in session.scalars(select(Person).where(Person.key.in_(keys)))}
     return [found[key] for key in keys if key in found]
-
-
-def district_outline(session: Session, keys: Iterable[str]) -> dict[str, tuple[str, str | None]]:
-    """Return the name and parent key of each district with one of the given keys."""
-    parent = aliased(District)
-    query = (
-        select(District.key, District.name, parent.key)
-        .outerjoin(parent, District.parent_id == parent.id)
-        .where(District.key.in_(list(keys)))
-    )
-    return {key: (name, parent_key) for key, name, parent_key in session.execute(query)}
 
 
 # The statement and source pages, and their lists.
@@ -160,8 +192,11 @@ def source_list() -> Select[Source]:
 
 
 def statement_by_key(session: Session, key: str) -> Statement | None:
-    """Return the statement with ``key`` and everything its page shows, or None."""
-    signatures = selectinload(Statement.signatures)
+    """Return the statement with ``key`` and what its page shows but the signatures, or None.
+
+    A petition may have thousands of signatures: its page reads one page of them
+    (signatures_on), its twins all of them in batches.
+    """
     query = (
         select(Statement)
         .where(Statement.key == key)
@@ -170,13 +205,39 @@ def statement_by_key(session: Session, key: str) -> Statement | None:
             selectinload(Statement.districts),
             selectinload(Statement.sources),
             selectinload(Statement.translations).selectinload(Translation.source),
-            signatures.selectinload(Signature.person),
-            signatures.selectinload(Signature.district),
-            signatures.selectinload(Signature.withdrawal_source),
-            signatures.selectinload(Signature.sources),
         )
     )
     return session.scalar(query)
+
+
+# The order of a statement's signatures: its own, then the id (positions are not unique).
+SIGNATURE_ORDERS: dict[str, tuple[Any, ...]] = {"position": (Signature.position, Signature.id)}
+
+
+def signatures_on(statement_id: int) -> Select[Signature]:
+    """Return the query of a statement's signatures, loading what each row of its page shows."""
+    return (
+        select(Signature)
+        .where(Signature.statement_id == statement_id)
+        .options(
+            joinedload(Signature.person),
+            joinedload(Signature.district),
+            joinedload(Signature.withdrawal_source),
+            selectinload(Signature.sources),
+        )
+    )
+
+
+def signer_names(session: Session, statement_id: int, limit: int) -> list[str]:
+    """Return the names of a statement's first ``limit`` signatories who did not withdraw."""
+    query = (
+        select(Person.name)
+        .join(Signature, Signature.person_id == Person.id)
+        .where(Signature.statement_id == statement_id, Signature.stance != "withdrawn")
+        .order_by(*SIGNATURE_ORDERS["position"])
+        .limit(limit)
+    )
+    return list(session.scalars(query))
 
 
 def statement_events(session: Session, statement_id: int) -> Sequence[Event]:
@@ -393,7 +454,15 @@ class DistrictCounts(NamedTuple):
 
 
 def district_tree(session: Session) -> DistrictTree:
-    """Return the whole district tree, read in one query."""
+    """Return the whole district tree, read in one query and kept per dataset version.
+
+    The tree is shared by every request of the process: never change it.
+    """
+    return per_version(session, "district tree", _read_district_tree)
+
+
+def _read_district_tree(session: Session) -> DistrictTree:
+    """Read the whole district tree in one query."""
     query = select(District.id, District.key, District.name, District.kind, District.parent_id)
     return DistrictTree(DistrictNode(*row) for row in session.execute(query))
 
@@ -414,23 +483,15 @@ def _subtrees() -> CTE:
     )
 
 
-# Counting reads every signature (seconds for a million), yet the counts change only with the
-# data: they are kept for the newest dataset version of each database.
-_counts_cache: dict[tuple[str, int], dict[int, DistrictCounts]] = {}
-
-
 def district_counts(session: Session) -> dict[int, DistrictCounts]:
     """Return the statements and signatories from each district and everything below it, by id.
 
     A statement comes from a district when it names it or a signature of it is held there;
     each statement and each person counts once per district however often they appear below.
+    Counting reads every signature (seconds for a million): the counts are kept per dataset
+    version, shared by every request of the process.
     """
-    key = (session.get_bind().engine.url.render_as_string(), dataset_version(session))
-    if key not in _counts_cache:
-        counted = _count_districts(session)
-        _counts_cache.clear()
-        _counts_cache[key] = counted
-    return _counts_cache[key]
+    return per_version(session, "district counts", _count_districts)
 
 
 def _count_districts(session: Session) -> dict[int, DistrictCounts]:
@@ -548,3 +609,31 @@ def statement_dates(session: Session) -> StatementDates:
         else:
             months[prefix] = n
     return StatementDates(dict(sorted(months.items())), year_only, undated)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What the home page shows of the whole archive."""
+
+    counts: dict[str, int]
+    latest: list[StatementRef]
+    dates: StatementDates
+    top_districts: list[tuple[DistrictNode, int]]
+
+
+def overview(session: Session, latest: int = 10, districts: int = 10) -> Overview:
+    """Return the archive's counts, newest statements, timeline and busiest districts.
+
+    Each is read from a whole table: the overview is kept per dataset version, shared by every
+    request of the process.
+    """
+
+    def read(session: Session) -> Overview:
+        return Overview(
+            counts=counts(session),
+            latest=latest_statements(session, latest),
+            dates=statement_dates(session),
+            top_districts=top_districts(session, districts),
+        )
+
+    return per_version(session, f"overview of {latest} statements, {districts} districts", read)

@@ -1,13 +1,19 @@
-"""Helpers for the page tests: parse pages and check their rules, fetch JSON, import records."""
+"""Helpers for the page tests: parse pages and check their rules, fetch JSON, import records,
+record the SQL a request runs."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import event
 
 from archive import importer
 from archive.db import Database
@@ -158,3 +164,24 @@ def import_records(db: Database, folder: Path, **lists: list[Any]) -> None:
     path = folder / f"records-{len(list(folder.glob('records-*.json')))}.json"
     path.write_text(json.dumps({"format": "dissent-archive/1", **lists}), encoding="utf-8")
     importer.run(db, [path])
+
+
+@contextmanager
+def recorded_sql(db: Database) -> Iterator[list[str]]:
+    """Yield a list that collects every SQL statement the database runs meanwhile."""
+    statements: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+
+
+def tables_read(statements: list[str]) -> list[set[str]]:
+    """Return the tables read by each statement that reads any (in its FROM and JOIN clauses)."""
+    found = [set(re.findall(r'\b(?:FROM|JOIN)\s+"?(\w+)', s, re.IGNORECASE)) for s in statements]
+    return [tables for tables in found if tables]

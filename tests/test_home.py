@@ -7,7 +7,7 @@ from typing import Any
 
 from archive.db import Database
 from archive.views.chart import month_chart
-from tests.pages import Node, check_page, get_page, import_records
+from tests.pages import Node, check_page, get_page, import_records, recorded_sql, tables_read
 
 RESIGNATION = "2022-09-municipal-deputies-demand-putin-resignation"
 KUNIN = "2022-09-kunin-calls-for-putin-impeachment-for-treason"
@@ -176,3 +176,38 @@ def test_record_text_is_escaped(demo: Any, client: Any, db: Database, tmp_path: 
     assert "<script>" not in text and "<b>" not in text
     assert text.count("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;") == 2
     check_page(text)
+
+
+def test_home_page_again_reads_only_the_dataset_version(
+    demo: Any, client: Any, db: Database
+) -> None:
+    """Regression: every request read the whole district tree and counted every table again."""
+    first = client.get("/").get_data(as_text=True)
+    with recorded_sql(db) as kept:
+        assert client.get("/").get_data(as_text=True) == first
+    # Another URL renders the page again, from the overview kept for the dataset version.
+    with recorded_sql(db) as rendered:
+        again = get_page(client, "/?from=elsewhere")
+    assert tables_read(kept) == [{"revisions"}]
+    assert tables_read(rendered) == [{"revisions"}, {"revisions"}]
+    assert again.with_class("ol", "top-districts")[0].links()[0] == ("/districts/ru", "Russia")
+
+
+def test_home_page_follows_a_new_dataset_version(
+    demo: Any, client: Any, db: Database, tmp_path: Path
+) -> None:
+    before = get_page(client, "/")
+    assert before.find_all("dl")[0].terms()["Statements"] == "3"
+    district = {"key": "ru/tver", "name": "Tver", "kind": "region", "parent": "ru"}
+    signatures = [{"person": {"name": f"Deputy {n}"}, "district": "ru/tver"} for n in range(3)]
+    statement = dated("newest", "2030-01-02") | {"signatures": signatures}
+    import_records(db, tmp_path, districts=[district], statements=[statement])
+    after = get_page(client, "/")
+    assert after.find_all("dl")[0].terms()["Statements"] == "4"
+    assert after.with_class("ul", "latest")[0].links()[0] == (
+        "/statements/newest",
+        "Statement newest",
+    )
+    top = after.with_class("ol", "top-districts")[0].find_all("li")
+    assert [item.links()[0][1] for item in top] == ["Russia", "Tver", "Saint Petersburg"]
+    assert "2030-01" in bars(after)

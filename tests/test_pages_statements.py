@@ -9,7 +9,16 @@ import pytest
 
 from archive.db import Database
 from archive.store import dataset_version
-from tests.pages import Node, check_page, get_json, get_page, import_records
+from archive.views import statements as statement_views
+from tests.pages import (
+    Node,
+    check_page,
+    get_json,
+    get_page,
+    import_records,
+    recorded_sql,
+    tables_read,
+)
 
 RESIGNATION = "2022-09-municipal-deputies-demand-putin-resignation"
 KUNIN = "2022-09-kunin-calls-for-putin-impeachment-for-treason"
@@ -357,3 +366,135 @@ def test_record_text_is_escaped(demo: Any, client: Any, db: Database, tmp_path: 
         assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in text, url
         check_page(text)
     assert get_json(client, "/statements/hostile.json")["title"] == hostile
+
+
+def petition(key: str, signers: int) -> dict[str, Any]:
+    """Return a petition in Russian with an English translation and numbered signatories, each
+    from a district of their own and with a source of their own."""
+    return {
+        "key": key,
+        "title": f"Petition {key}",
+        "kind": "petition",
+        "date": "2022-10",
+        "language": "ru",
+        "text": "Мы требуем.",
+        "translations": [{"language": "en", "text": "We demand."}],
+        "signatures": [
+            {
+                "person": {"name": f"Signer {n:02}"},
+                "district": f"ru/town-{n:02}",
+                "sources": [f"source-{n:02}"],
+            }
+            for n in range(1, signers + 1)
+        ],
+    }
+
+
+def petition_records(key: str, signers: int) -> dict[str, list[Any]]:
+    """Return a petition with what its signatures refer to: districts and sources."""
+    districts = [
+        {"key": f"ru/town-{n:02}", "name": f"Town {n:02}", "kind": "town", "parent": "ru"}
+        for n in range(1, signers + 1)
+    ]
+    sources = [
+        {"key": f"source-{n:02}", "kind": "news", "publisher": f"Paper {n:02}"}
+        for n in range(1, signers + 1)
+    ]
+    return {"districts": districts, "sources": sources, "statements": [petition(key, signers)]}
+
+
+def signer_names(page: Node) -> list[str]:
+    """Return the names in the signatories table of a statement's page, in order."""
+    tables = page.with_class("table", "signatories")
+    rows = tables[0].find_all("tbody")[0].find_all("tr") if tables else []
+    return [row.find_all("td")[0].text() for row in rows]
+
+
+def test_long_signatory_list_is_paged_with_its_total(
+    demo: Any, client: Any, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: the page listed every signature of a petition, thousands for some."""
+    monkeypatch.setattr(statement_views, "SIGNATORIES_PER_PAGE", 2)
+    import_records(db, tmp_path, **petition_records("long", 5))
+    first = get_page(client, "/statements/long")
+    assert signer_names(first) == ["Signer 01", "Signer 02"]
+    assert first.with_class("dd", "signatory-count")[0].text() == "5 signatories"
+    signatories = section(first, "signatories-heading")
+    (count,) = signatories.with_class("p", "result-count")
+    assert count.text().startswith("Signatories 1 to 2 of 5, in the statement's order.")
+    assert ("/statements/long.csv", "CSV") in count.links()
+    assert "Page 1 of 3" in signatories.text()
+    (following,) = signatories.find_all("a", rel="next")
+    assert following.attrs["href"] == "/statements/long?signatories_page=2"
+    last = get_page(client, "/statements/long?signatories_page=3")
+    assert signer_names(last) == ["Signer 05"]
+    assert "Signatories 5 to 5 of 5" in section(last, "signatories-heading").text()
+    assert last.with_class("dd", "signatory-count")[0].text() == "5 signatories"
+    cite = section(last, "cite-heading").find_all("pre")[0].raw_text()
+    assert cite.startswith("Signer 01 et al. (October 2022).")  # whatever the page shown
+    past = get_page(client, "/statements/long?signatories_page=9")
+    assert signer_names(past) == []
+    assert "No signatories on this page; there are 5." in past.text()
+    assert signer_names(get_page(client, "/statements/long?signatories_page=abc")) == [
+        "Signer 01",
+        "Signer 02",
+    ]
+
+
+def test_signatory_pages_keep_the_text_version_shown(
+    demo: Any, client: Any, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(statement_views, "SIGNATORIES_PER_PAGE", 2)
+    import_records(db, tmp_path, **petition_records("long", 3))
+    english = get_page(client, "/statements/long?lang=en")
+    (following,) = section(english, "signatories-heading").find_all("a", rel="next")
+    assert following.attrs["href"] == "/statements/long?lang=en&signatories_page=2"
+    second = get_page(client, "/statements/long?lang=en&signatories_page=2")
+    assert signer_names(second) == ["Signer 03"]
+    assert section(second, "text-heading").with_class("div", "statement-text")[0].text() == (
+        "We demand."
+    )
+    original = get_page(client, "/statements/long")
+    (following,) = section(original, "signatories-heading").find_all("a", rel="next")
+    assert "lang=" not in (following.attrs["href"] or "")
+
+
+def test_twins_hold_every_signature_of_a_paged_list(
+    demo: Any, client: Any, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(statement_views, "SIGNATORIES_PER_PAGE", 2)
+    import_records(db, tmp_path, **petition_records("long", 5))
+    data = get_json(client, "/statements/long.json?signatories_page=2")
+    assert [s["person_name"] for s in data["signatures"]] == [f"Signer {n:02}" for n in range(1, 6)]
+    assert [s["sources"] for s in data["signatures"]][-1] == ["source-05"]
+    lines = client.get("/statements/long.csv").get_data(as_text=True).splitlines()
+    assert len(lines) == 1 + 5
+    assert [line.split(",")[4] for line in lines[1:]] == [f"Signer {n:02}" for n in range(1, 6)]
+
+
+def test_statement_page_queries_do_not_grow_with_its_signatures(
+    demo: Any, client: Any, db: Database, tmp_path: Path
+) -> None:
+    """Each signature's person, district and sources come with the page's few queries."""
+    import_records(db, tmp_path, **petition_records("short", 2))
+    import_records(db, tmp_path, **petition_records("long", 40))
+    with recorded_sql(db) as short:
+        get_page(client, "/statements/short")
+    with recorded_sql(db) as long:
+        assert len(signer_names(get_page(client, "/statements/long"))) == 40
+    assert len(long) == len(short) <= 20
+
+
+def test_statement_page_again_reads_only_the_dataset_version(
+    demo: Any, client: Any, db: Database, tmp_path: Path
+) -> None:
+    first = get_page(client, f"/statements/{RESIGNATION}")
+    with recorded_sql(db) as statements:
+        again = get_page(client, f"/statements/{RESIGNATION}")
+    assert tables_read(statements) == [{"revisions"}]
+    assert again.find_all("h1")[0].text() == first.find_all("h1")[0].text()
+    changed = {"key": RESIGNATION, "title": "A title changed since", "kind": "statement"}
+    import_records(db, tmp_path, statements=[changed])
+    after = get_page(client, f"/statements/{RESIGNATION}")
+    assert after.find_all("h1")[0].text() == "A title changed since"
+    assert f"Dataset version {version(db)}." in after.find_all("footer")[0].text()

@@ -13,7 +13,8 @@ from flask.testing import FlaskCliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.pages import Node, parse
+from archive.views import search as search_views
+from tests.pages import Node, parse, recorded_sql
 
 RESIGNATION = "2022-09-municipal-deputies-demand-putin-resignation"
 KUNIN = "2022-09-kunin-calls-for-putin-impeachment-for-treason"
@@ -423,3 +424,130 @@ def test_any_query_and_parameters_give_a_page(
     for path in ("/search", "/search.json"):
         response = client.get(path, query_string={"q": query, **params})
         assert response.status_code == 200, (path, query, params)
+
+
+def district_facet(page: str) -> list[tuple[int, str, str]]:
+    """Return the district facet's items depth first: (depth, words, link); a value's words
+    are its label and count, the item standing for values left out says how many."""
+    (section,) = parse(page).find_all("section", **{"aria-labelledby": "facet-district"})
+    items: list[tuple[int, str, str]] = []
+
+    def walk(ul: Node, depth: int) -> None:
+        for li in ul.elements():
+            shown = [child for child in li.elements() if child.tag != "ul"]
+            words = " ".join(child.text() for child in shown)
+            items.append((depth, words, shown[0].attrs.get("href") or ""))
+            for below in li.elements():
+                if below.tag == "ul":
+                    walk(below, depth + 1)
+
+    walk(section.elements()[1], 0)
+    return items
+
+
+def towns(runner: FlaskCliRunner, tmp_path: Path, count: int) -> None:
+    """Import ``count`` towns under Saint Petersburg, each named by one statement."""
+    document = {
+        "format": "dissent-archive/1",
+        "districts": [
+            {
+                "key": f"ru/spb/town-{n:02}",
+                "name": f"Town {n:02}",
+                "kind": "town",
+                "parent": "ru/spb",
+            }
+            for n in range(count)
+        ],
+        "statements": [
+            {
+                "key": f"town-letter-{n:02}",
+                "title": f"Letter from town {n:02}",
+                "kind": "open_letter",
+                "districts": [f"ru/spb/town-{n:02}"],
+            }
+            for n in range(count)
+        ],
+    }
+    path = tmp_path / "towns.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 0, result.output
+
+
+def test_large_district_facet_shows_the_levels_a_reader_needs(
+    demo: Any, client: Any, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    """Regression: the facet listed every district counted, thousands at scale."""
+    towns(runner, tmp_path, 50)
+    assert district_facet(get_page(client, "/search")) == [
+        (0, "Russia 53", "/search?district=ru"),
+        (1, "Saint Petersburg 53", "/search?district=ru/spb"),
+        (1, "Moscow 1", "/search?district=ru/moscow"),
+    ]
+    chosen = district_facet(get_page(client, "/search?district=ru/spb"))
+    assert chosen[:2] == [(0, "Russia 53", "/search?district=ru"), (1, "Saint Petersburg 53", "")]
+    below = [item for item in chosen if item[0] == 2]
+    assert [words for _, words, _ in below] == [
+        "Kolpino 1",
+        "Smolninskoye 1",
+        *[f"Town {n:02} 1" for n in range(8)],
+        "42 more district values",
+    ]
+    assert below[-1][2] == "/search?district=ru/spb&expand=ru/spb"
+    expanded = district_facet(get_page(client, below[-1][2]))
+    assert len([item for item in expanded if item[0] == 2]) == 52
+    assert not [item for item in expanded if "more" in item[1]]
+    # The way to an expanded (or chosen) district shows, though it is not among the ten.
+    deep = district_facet(get_page(client, "/search?expand=ru/spb/town-49"))
+    words = [words for depth, words, _ in deep if depth == 2]
+    assert words[-2:] == ["Town 49 1", "41 more district values"]
+
+
+def test_expanded_facet_stays_while_paging_and_sorting_only(
+    demo: Any, client: Any, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    towns(runner, tmp_path, 50)
+    page = get_page(client, "/search?district=ru/spb&expand=ru/spb")
+    assert 'href="/search?district=ru/spb&amp;sort=date&amp;expand=ru/spb"' in page
+    assert 'href="/search?district=ru/spb&amp;page=2&amp;expand=ru/spb"' in page
+    assert 'href="/search?district=ru/spb/kolpino"' in page  # a new filter folds it again
+    assert 'href="/search.json?district=ru/spb"' in page  # the twins have no facet to expand
+    assert 'href="/search">remove' in page
+    assert get_json(client, "/search.json?district=ru/spb&expand=ru/spb")["total"] == 53
+
+
+def test_top_level_of_the_district_facet_can_be_expanded(
+    demo: Any, client: Any, runner: FlaskCliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search_views, "FACET_TREE", 0)
+    monkeypatch.setattr(search_views, "FACET_LEVEL", 1)
+    belarus = {"key": "by", "name": "Belarus", "kind": "country"}
+    letter = {"key": "minsk-letter", "title": "Letter", "kind": "open_letter", "districts": ["by"]}
+    document = {"format": "dissent-archive/1", "districts": [belarus], "statements": [letter]}
+    (tmp_path / "by.json").write_text(json.dumps(document), encoding="utf-8")
+    assert runner.invoke(args=["import", str(tmp_path / "by.json")]).exit_code == 0
+    folded = district_facet(get_page(client, "/search"))
+    assert folded == [
+        (0, "Russia 3", "/search?district=ru"),
+        (1, "Saint Petersburg 3", "/search?district=ru/spb"),
+        (1, "1 more district values", "/search?expand=ru"),
+        (0, "1 more district values", "/search?expand=/"),
+    ]
+    tops = [words for depth, words, _ in district_facet(get_page(client, "/search?expand=/"))]
+    assert "Belarus 1" in tops
+
+
+def test_search_page_queries_do_not_grow_with_its_hits(
+    demo: Any, client: Any, runner: FlaskCliRunner, db: Any, tmp_path: Path
+) -> None:
+    statements = [
+        {"key": f"letter-{n:02}", "title": f"Open letter number {n}", "kind": "open_letter"}
+        for n in range(25)
+    ]
+    import_statements(runner, tmp_path, statements)
+    get_page(client, "/search?q=Torstrem")
+    with recorded_sql(db) as one:
+        assert len(hit_links(get_page(client, "/search?q=Torstrem"))) == 1
+    with recorded_sql(db) as twenty:
+        assert len(hit_links(get_page(client, "/search?q=letter"))) == 20
+    assert len(one) == len(twenty) <= 12

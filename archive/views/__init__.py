@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, current_app, g, render_template
-from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
+from flask import Flask, Response, current_app, render_template
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from werkzeug.exceptions import HTTPException
 
-from archive import queries
-from archive.db import get_session
 from archive.views import (
     districts,
     exports,
     format,
     home,
+    pagecache,
     people,
     search,
     sources,
@@ -71,18 +70,7 @@ def _security_headers(response: Response) -> Response:
 def _template_globals() -> dict[str, Any]:
     """Give every template the site's sections and the dataset version (read once)."""
     sections = [(e, label) for e, label in SECTIONS if e in current_app.view_functions]
-    return {"site_sections": sections, "dataset_version": _dataset_version}
-
-
-def _dataset_version() -> int | None:
-    """Return the dataset version, or None on a page that says the database is unavailable."""
-    if "dataset_version" not in g:
-        try:
-            g.dataset_version = queries.dataset_version(get_session())
-        except SQLAlchemyError:
-            g.dataset_version = None
-    version: int | None = g.dataset_version
-    return version
+    return {"site_sections": sections, "dataset_version": pagecache.dataset_version}
 
 
 def _http_error(error: HTTPException) -> tuple[str, int]:

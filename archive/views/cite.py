@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from archive.models import Statement
@@ -12,6 +13,7 @@ ARCHIVE_NAME = "Dissent archive"
 # BibTeX's month macros (calendar.month_abbr would follow the locale).
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 MAX_AUTHORS = 3  # more named signatories than this are cited as the first and "others"
+SIGNERS_NEEDED = MAX_AUTHORS + 1  # names enough to tell whether there are more than MAX_AUTHORS
 # Characters that TeX reads as commands; BibTeX passes field values on to TeX.
 TEX_SPECIALS = re.compile(r"[\\{}&%$#_^~]")
 TEX_REPLACEMENTS = {
@@ -29,22 +31,31 @@ class Citation:
     bibtex: str
 
 
-def citation(statement: Statement, url: str, version: int | None) -> Citation:
-    """Return how to cite a statement at its permanent URL and a dataset version."""
-    return Citation(_plain(statement, url, version), _bibtex(statement, url, version))
+def citation(
+    statement: Statement, signers: Sequence[str], url: str, version: int | None
+) -> Citation:
+    """Return how to cite a statement at its permanent URL and a dataset version.
+
+    ``signers``: the names of its first signatories who did not withdraw, in its order;
+    SIGNERS_NEEDED of them are enough.
+    """
+    cited = authors(statement, signers)
+    return Citation(_plain(statement, cited, url, version), _bibtex(statement, cited, url, version))
 
 
-def authors(statement: Statement) -> tuple[list[str], bool]:
+def authors(statement: Statement, signers: Sequence[str]) -> tuple[list[str], bool]:
     """Return the names to cite as authors and whether others signed too."""
-    names = [sig.person.name for sig in statement.signatures if sig.stance != "withdrawn"]
+    names = list(signers[:SIGNERS_NEEDED])
     reported = statement.reported_signatories or 0
     more = len(names) > MAX_AUTHORS or reported > len(names)
     return (names[:1] if len(names) > MAX_AUTHORS else names), more
 
 
-def _plain(statement: Statement, url: str, version: int | None) -> str:
+def _plain(
+    statement: Statement, cited: tuple[list[str], bool], url: str, version: int | None
+) -> str:
     """Return the plain-text reference."""
-    names, more = authors(statement)
+    names, more = cited
     who = ", ".join(names) + (" et al." if more else "")
     edition = f", dataset version {version}" if version is not None else ""
     parts = [
@@ -56,9 +67,11 @@ def _plain(statement: Statement, url: str, version: int | None) -> str:
     return " ".join(parts)
 
 
-def _bibtex(statement: Statement, url: str, version: int | None) -> str:
+def _bibtex(
+    statement: Statement, cited: tuple[list[str], bool], url: str, version: int | None
+) -> str:
     """Return the BibTeX entry (a @misc, which every BibTeX style knows)."""
-    names, more = authors(statement)
+    names, more = cited
     author = " and ".join([f"{{{tex(name)}}}" for name in names] + (["others"] if more else []))
     edition = f", dataset version {version}" if version is not None else ""
     fields = [

@@ -6,24 +6,29 @@ from flask import Blueprint, render_template
 
 from archive import queries
 from archive.db import get_session
-from archive.views import chart, links
+from archive.views import chart, links, pagecache
 
 bp = Blueprint("home", __name__)
 bp.context_processor(links.template_helpers)
 
+LATEST = 10
 TOP_DISTRICTS = 10
 
 
 @bp.get("/")
 def index() -> str:
     """Show the archive's counts, latest statements, timeline and busiest districts."""
-    session = get_session()
-    dates = queries.statement_dates(session)
+    return pagecache.cached(render)
+
+
+def render() -> str:
+    """Render the home page."""
+    summary = queries.overview(get_session(), latest=LATEST, districts=TOP_DISTRICTS)
     return render_template(
         "home.html",
-        counts=queries.counts(session),
-        latest=queries.latest_statements(session, limit=10),
-        dates=dates,
-        chart=chart.month_chart(dates.months),
-        top_districts=queries.top_districts(session, limit=TOP_DISTRICTS),
+        counts=summary.counts,
+        latest=summary.latest,
+        dates=summary.dates,
+        chart=chart.month_chart(summary.dates.months),
+        top_districts=summary.top_districts,
     )

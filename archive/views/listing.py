@@ -53,20 +53,26 @@ def sort_order(args: Mapping[str, str], orders: Mapping[str, Any]) -> str:
 
 
 def paginate(
-    session: Session, query: Select[Any], orders: Mapping[str, Any], args: Mapping[str, str]
+    session: Session,
+    query: Select[Any],
+    orders: Mapping[str, Any],
+    args: Mapping[str, str],
+    per_page: int | None = None,
 ) -> Page:
     """Return one page of ``query`` sorted by the order the request names.
 
     ``orders`` maps each sort name to the ORDER BY clauses (ending with a unique key, so
-    pages never overlap); the first is the default.
+    pages never overlap); the first is the default. Pages have PER_PAGE rows unless
+    ``per_page`` says otherwise.
     """
+    per_page = per_page or PER_PAGE
     sort = sort_order(args, orders)
     number = page_number(args)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = session.scalars(
-        query.order_by(*orders[sort]).limit(PER_PAGE).offset((number - 1) * PER_PAGE)
+        query.order_by(*orders[sort]).limit(per_page).offset((number - 1) * per_page)
     ).all()
-    return Page(rows=rows, number=number, per_page=PER_PAGE, total=total, sort=sort)
+    return Page(rows=rows, number=number, per_page=per_page, total=total, sort=sort)
 
 
 def page_json(page: Page, items: list[dict[str, Any]]) -> dict[str, Any]:

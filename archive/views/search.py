@@ -22,6 +22,7 @@ from archive.search import (
     highlight,
     run_search,
 )
+from archive.tree import DistrictTree
 from archive.views.format import signatory_count
 from archive.views.links import person_url, statement_url
 
@@ -31,6 +32,13 @@ SORTS = ("relevance", "date")
 MAX_PAGE = 1000  # deeper pages cost a ranking of page * per_page hits; nobody reads them
 MAX_FILTER_CHARS = 200
 MAX_RAW_QUERY_CHARS = 10 * querylang.MAX_QUERY_CHARS  # cut before cleaning, which cuts again
+# The district facet shows the whole tree when few districts are counted (up to FACET_TREE);
+# else the top level, the path to the chosen district (or the one ?expand= names) and the
+# districts right below each district on that path, each level cut to its FACET_LEVEL busiest
+# with a link to the rest: thousands of districts would otherwise be a page of links each.
+FACET_TREE = 40
+FACET_LEVEL = 10
+TOP_LEVEL = "/"  # the value of ?expand= that lists every district at the top
 FACET_LABELS = {
     "kind": "Kind",
     "year": "Year",
@@ -49,6 +57,7 @@ class SearchParams:
     sort: str = "relevance"
     page: int = 1
     notes: list[str] = field(default_factory=list)
+    expand: str = ""  # the district whose every counted child the district facet lists
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> SearchParams:
@@ -66,13 +75,20 @@ class SearchParams:
             notes.append("Unknown sort order; the results are sorted by relevance.")
             sort = "relevance"
         page = _page_number(args.get("page", "1"), notes)
-        return cls(q=q, filters=filters, sort=sort, page=page, notes=notes)
+        expand = args.get("expand", "")
+        expand = expand if len(expand) <= MAX_FILTER_CHARS else ""
+        return cls(q=q, filters=filters, sort=sort, page=page, notes=notes, expand=expand)
 
     def args(self, **changes: str | int | None) -> dict[str, str | int]:
-        """Return the parameters as URL arguments, changed; changing anything but page resets it."""
+        """Return the parameters as URL arguments, changed; changing anything but page resets it.
+
+        An expanded facet stays expanded while the same search is paged or sorted.
+        """
         values: dict[str, str | int | None] = {"q": self.q, **self.filters, "sort": self.sort}
         values.update(changes)
-        values["page"] = changes.get("page", 1 if changes else self.page)
+        values["page"] = changes.get("page", 1 if changes.keys() - {"expand"} else self.page)
+        same = not changes.keys() & {"q", *FILTERS}
+        values["expand"] = changes.get("expand", self.expand if same else None)
         if values["sort"] == "relevance":
             values["sort"] = None
         if values["page"] == 1:
@@ -82,6 +98,8 @@ class SearchParams:
     def url(self, endpoint: str = "search.results", **changes: str | int | None) -> str:
         """Return the URL of this search with some parameters changed (None removes one)."""
         arguments: dict[str, Any] = self.args(**changes)  # url_for types its own options
+        if endpoint != "search.results":
+            arguments.pop("expand", None)  # only the page has a facet to expand
         return url_for(endpoint, **arguments)
 
 
@@ -103,13 +121,18 @@ def _page_number(raw: str, notes: list[str]) -> int:
 
 @dataclass
 class FacetValue:
-    """One value of a facet with its count, and (for districts) the values below it."""
+    """One value of a facet with its count, and (for districts) the values below it.
+
+    A value with ``more`` stands for the ``count`` values of its level left out: its ``value``
+    is the district (or TOP_LEVEL) whose expansion lists them.
+    """
 
     name: str
     value: str
     label: str
     count: int = 0
     children: list[FacetValue] = field(default_factory=list)
+    more: bool = False
 
 
 @dataclass
@@ -119,6 +142,7 @@ class Hit:
     statement: Statement
     url: str
     snippet: list[tuple[str, bool]]
+    named: int
     signatories: str
 
 
@@ -144,74 +168,123 @@ def search_page(session: Session, index: SearchIndex, params: SearchParams) -> S
     """Run a search and load the records and district names its page shows."""
     results = run_search(index, params.q, params.filters, params.sort, params.page)
     statements = queries.statements_by_keys(session, results.keys)
-    district_keys = set(results.facets.get("district", {}))
-    if "district" in params.filters:
-        district_keys.add(params.filters["district"])
-    outline = queries.district_outline(session, district_keys)
+    named = queries.signature_counts(session, [statement.id for statement in statements])
+    tree = queries.district_tree(session)
     return SearchPage(
         params=params,
         results=results,
-        hits=[_hit(statement, results) for statement in statements],
+        hits=[_hit(statement, named.get(statement.id, 0), results) for statement in statements],
         people=queries.people_by_keys(session, results.people),
-        facets=_facets(results.facets, outline),
+        facets=_facets(results.facets, tree, params),
         active=[
-            FacetValue(name, value, _label(name, value, outline))
+            FacetValue(name, value, _label(name, value, tree))
             for name, value in params.filters.items()
         ],
         messages=params.notes + results.messages,
     )
 
 
-def _hit(statement: Statement, results: Results) -> Hit:
+def _hit(statement: Statement, named: int, results: Results) -> Hit:
     """Describe one statement found: its snippet around the query's words and its signatories."""
     translation = statement.translations[0].text if statement.translations else None
-    texts = [text for text in (statement.summary, statement.text, translation) if text]
-    snippets = [highlight(text, results.terms) for text in texts]
-    matching = [snippet for snippet in snippets if any(matched for _, matched in snippet)]
     return Hit(
         statement=statement,
         url=statement_url(statement.key),
-        snippet=(matching or snippets or [[]])[0],
-        signatories=signatory_count(len(statement.signatures), statement.reported_signatories),
+        snippet=_snippet([statement.summary, statement.text, translation], results),
+        named=named,
+        signatories=signatory_count(named, statement.reported_signatories),
     )
 
 
-def _label(name: str, value: str, outline: dict[str, tuple[str, str | None]]) -> str:
+def _snippet(texts: list[str | None], results: Results) -> list[tuple[str, bool]]:
+    """Return the snippet of the first text the query's words match, else of the first text."""
+    first: list[tuple[str, bool]] = []
+    for text in texts:
+        if not text:
+            continue
+        snippet = highlight(text, results.terms)  # reads the whole text: stop at a match
+        if any(matched for _, matched in snippet):
+            return snippet
+        first = first or snippet
+    return first
+
+
+def _label(name: str, value: str, tree: DistrictTree) -> str:
     """Return the words shown for a facet value: a district's name, a kind without underscores."""
     if name == "district":
-        return outline[value][0] if value in outline else value
+        node = tree.by_key.get(value)
+        return node.name if node is not None else value
     return value.replace("_", " ")
 
 
 def _facets(
-    counts: dict[str, dict[str, int]], outline: dict[str, tuple[str, str | None]]
+    counts: dict[str, dict[str, int]], tree: DistrictTree, params: SearchParams
 ) -> dict[str, list[FacetValue]]:
     """Return each facet's values in display order, districts as a tree."""
     facets = {}
     for name in FILTERS:
+        if name == "district":
+            facets[name] = _district_facet(counts.get(name, {}), tree, params)
+            continue
         values = [
-            FacetValue(name, value, _label(name, value, outline), count)
+            FacetValue(name, value, _label(name, value, tree), count)
             for value, count in counts.get(name, {}).items()
         ]
         if name == "year":
             values.sort(key=lambda v: v.value, reverse=True)
         else:
             values.sort(key=lambda v: (-v.count, v.label))
-        facets[name] = _tree(values, outline) if name == "district" else values
+        facets[name] = values
     return facets
 
 
-def _tree(values: list[FacetValue], outline: dict[str, tuple[str, str | None]]) -> list[FacetValue]:
-    """Nest district values under their parents; return the top ones, each level by name."""
-    by_key = {value.value: value for value in values}
-    roots = []
-    for value in sorted(values, key=lambda v: v.label):
-        parent = outline.get(value.value, ("", None))[1]
-        if parent in by_key and parent != value.value:
-            by_key[parent].children.append(value)
-        else:
-            roots.append(value)
-    return roots
+def _district_facet(
+    counts: dict[str, int], tree: DistrictTree, params: SearchParams
+) -> list[FacetValue]:
+    """Return the district facet: its values nested under their parents, busiest first.
+
+    Of a large tree only the levels a reader needs are kept (see FACET_TREE); values are made
+    only for what is shown.
+    """
+    below: dict[str, list[str]] = {}
+    for key in counts:
+        parent = _parent_key(key, tree)
+        below.setdefault(parent if parent in counts else TOP_LEVEL, []).append(key)
+    whole = len(counts) <= FACET_TREE
+    path = _lineage(params.filters.get("district"), tree) | _lineage(params.expand, tree)
+
+    def level(parent: str) -> list[FacetValue]:
+        values = [
+            FacetValue("district", key, _label("district", key, tree), counts[key])
+            for key in below.get(parent, [])
+        ]
+        values.sort(key=lambda v: (-v.count, v.label))
+        shown = values
+        if not whole and parent != params.expand:
+            shown = values[:FACET_LEVEL] + [v for v in values[FACET_LEVEL:] if v.value in path]
+        for value in shown:
+            if whole or parent == TOP_LEVEL or value.value in path:
+                value.children = level(value.value)
+        hidden = len(values) - len(shown)
+        more = FacetValue("district", parent, "", hidden, more=True)
+        return [*shown, more] if hidden else shown
+
+    return level(TOP_LEVEL)
+
+
+def _parent_key(key: str, tree: DistrictTree) -> str | None:
+    """Return the key of a district's parent (None at the top, or for a district not stored)."""
+    node = tree.by_key.get(key)
+    parent = tree.by_id.get(node.parent_id) if node and node.parent_id is not None else None
+    return parent.key if parent is not None and parent is not node else None
+
+
+def _lineage(key: str | None, tree: DistrictTree) -> set[str]:
+    """Return a district's key and its ancestors' keys (none for no district)."""
+    if not key:
+        return set()
+    node = tree.by_key.get(key)
+    return {key} | ({above.key for above in tree.ancestors(node)} if node is not None else set())
 
 
 def as_json(page: SearchPage) -> dict[str, Any]:
@@ -245,7 +318,7 @@ def _hit_json(hit: Hit) -> dict[str, Any]:
         "date": statement.date,
         "kind": statement.kind,
         "districts": [district.key for district in statement.districts],
-        "named_signatories": len(statement.signatures),
+        "named_signatories": hit.named,
         "reported_signatories": statement.reported_signatories,
         "demands": [demand.demand for demand in statement.demands],
     }

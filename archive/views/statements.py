@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,17 +11,21 @@ from sqlalchemy.orm import Session
 
 from archive import csvviews, queries
 from archive.db import get_session
-from archive.models import Source, Statement
+from archive.models import Signature, Source, Statement
 from archive.store import snapshot
-from archive.views import links
+from archive.views import links, pagecache
 from archive.views.answers import not_found
-from archive.views.cite import citation
+from archive.views.cite import SIGNERS_NEEDED, citation
 from archive.views.listing import Page, page_json, paginate, sort_order
 
 bp = Blueprint("statements", __name__)
 bp.context_processor(links.template_helpers)
 
 SORT_LABELS = {"date": "Date", "title": "Title", "key": "Key"}
+# A petition may have thousands of signatories: its page shows them a page at a time (the
+# twins hold them all), paged by this argument.
+SIGNATORIES_PAGE = "signatories_page"
+SIGNATORIES_PER_PAGE = 200
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,19 @@ def statement_or_404(session: Session, key: str, as_json: bool = False) -> State
     return statement
 
 
+def signatories_page(session: Session, statement: Statement, args: Mapping[str, str]) -> Page:
+    """Return the page of a statement's signatures that the request asks for."""
+    asked = {"page": args.get(SIGNATORIES_PAGE, "1")}
+    query = queries.signatures_on(statement.id)
+    return paginate(session, query, queries.SIGNATURE_ORDERS, asked, SIGNATORIES_PER_PAGE)
+
+
+def all_signatures(session: Session, statement: Statement) -> Iterator[Signature]:
+    """Yield every signature of a statement in its order, read in batches, for the twins."""
+    query = queries.signatures_on(statement.id).order_by(*queries.SIGNATURE_ORDERS["position"])
+    return csvviews.streamed(session, query)
+
+
 def list_page(session: Session) -> Page:
     """Return the page of the statements list that the request asks for."""
     return paginate(session, queries.statement_list(), queries.STATEMENT_ORDERS, request.args)
@@ -81,7 +99,7 @@ def statement_json(session: Session, statement: Statement) -> dict[str, Any]:
     """Return a statement as its JSON twin: the record, its signatures and its events."""
     signatures = [
         {**snapshot("signature", sig), "person_name": sig.person.name}
-        for sig in statement.signatures
+        for sig in all_signatures(session, statement)
     ]
     events = queries.statement_events(session, statement.id)
     return {
@@ -132,18 +150,26 @@ def index_csv() -> Response:
 @bp.get("/statements/<key>")
 def show(key: str) -> str:
     """Show a statement: its text, signatories, sources, what followed, and how to cite it."""
+    return pagecache.cached(lambda: render(key))
+
+
+def render(key: str) -> str:
+    """Render a statement's page (answering 404 for an unknown key)."""
     session = get_session()
     statement = statement_or_404(session, key)
     versions = texts(statement)
     url = links.statement_url(key, external=True)
+    signers = queries.signer_names(session, statement.id, SIGNERS_NEEDED)
     return render_template(
         "statement.html",
         statement=statement,
+        signatures=signatories_page(session, statement, request.args),
+        signatories_page=SIGNATORIES_PAGE,
         texts=versions,
         current=chosen_text(versions, request.args.get("lang")),
         chains=queries.provenance(session, statement.sources),
         events=queries.statement_events(session, statement.id),
-        citation=citation(statement, url, queries.dataset_version(session)),
+        citation=citation(statement, signers, url, queries.dataset_version(session)),
     )
 
 
@@ -157,6 +183,7 @@ def show_json(key: str) -> Response:
 @bp.get("/statements/<key>.csv")
 def show_csv(key: str) -> Response:
     """Answer a statement's signatures, one row each in the statement's order, as CSV."""
-    statement = statement_or_404(get_session(), key)
-    rows = (csvviews.signature_row(signature) for signature in statement.signatures)
+    session = get_session()
+    statement = statement_or_404(session, key)
+    rows = (csvviews.signature_row(signature) for signature in all_signatures(session, statement))
     return csvviews.csv_response(csvviews.SIGNATURES, rows, ["statement", key, "signatures"])

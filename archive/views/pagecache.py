@@ -1,0 +1,89 @@
+"""Whole pages kept per dataset version, in each process.
+
+A record's page is a function of the data and of its URL alone: rendered once for a dataset
+version, it stays the same until the next write. So the home and statement pages are kept
+(per process, the least recently used dropped first beyond MAX_CHARS) and served again at the
+cost of one query, the version's. A write makes a new version, and the pages of the old one
+are dropped. A page that depends on anything else is not kept: the search page's results
+depend on time limits, and its index may lag behind the database.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+
+from flask import g, request
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from archive.db import get_db, get_session
+from archive.models import Revision
+
+MAX_CHARS = 8_000_000  # characters of pages kept per process (at most 4 bytes each in memory)
+MAX_PAGE_CHARS = MAX_CHARS // 16  # a larger page is not kept: it would push out too many
+# The dataset version as archive.store.dataset_version reads it, run on the session's connection:
+# every request of a kept page runs it, and Core costs a third of the ORM's execution.
+VERSION = select(func.max(Revision.id))
+
+
+class PageCache:
+    """Pages by URL for one dataset version of one database, least recently used first out."""
+
+    def __init__(self, max_chars: int = MAX_CHARS, max_page_chars: int = MAX_PAGE_CHARS) -> None:
+        self.max_chars, self.max_page_chars = max_chars, max_page_chars
+        self.version: tuple[str, int] | None = None
+        self.pages: OrderedDict[str, str] = OrderedDict()
+        self.chars = 0
+        self._lock = threading.Lock()  # the development server answers in threads
+
+    def get(self, version: tuple[str, int], url: str) -> str | None:
+        """Return the page kept for ``url`` at ``version``, or None."""
+        with self._lock:
+            page = self.pages.get(url) if version == self.version else None
+            if page is not None:
+                self.pages.move_to_end(url)
+            return page
+
+    def put(self, version: tuple[str, int], url: str, page: str) -> None:
+        """Keep a page of ``url`` at ``version``, dropping the pages of any other version."""
+        with self._lock:
+            if version != self.version:
+                self.version, self.chars = version, 0
+                self.pages.clear()
+            if len(page) > self.max_page_chars:
+                return
+            self.chars += len(page) - len(self.pages.pop(url, ""))
+            self.pages[url] = page
+            while self.chars > self.max_chars:
+                self.chars -= len(self.pages.popitem(last=False)[1])
+
+
+_pages = PageCache()
+
+
+def dataset_version() -> int | None:
+    """Return the dataset version the request reads (read once), or None when the database
+    cannot be read (a page that says so)."""
+    if "dataset_version" not in g:
+        try:
+            g.dataset_version = get_session().connection().scalar(VERSION) or 0
+        except SQLAlchemyError:
+            g.dataset_version = None
+    version: int | None = g.dataset_version
+    return version
+
+
+def cached(render: Callable[[], str]) -> str:
+    """Return this request's page: kept from a request of the same URL and data, or rendered
+    now (and kept)."""
+    version = dataset_version()
+    if version is None:
+        return render()
+    key = (get_db().url.render_as_string(), version)
+    page = _pages.get(key, request.url)
+    if page is None:
+        page = render()
+        _pages.put(key, request.url, page)
+    return page
