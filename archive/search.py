@@ -737,6 +737,10 @@ class _TimedOut(Exception):
     pass
 
 
+class _TooCostly(Exception):
+    pass
+
+
 def _analyze(field_name: str, text: str) -> list[str]:
     return [token.text for token in SCHEMA[field_name].analyzer(text, mode="query")]
 
@@ -768,6 +772,10 @@ class _Compiler:
         self.parsed = parsed
         self.deadline = deadline
         self.expansions_left = MAX_QUERY_EXPANSIONS
+        # Postings the expansions read so far, checked as they grow: expanding many fuzzy
+        # words scans the word list for each, so a costly query stops before the last.
+        self.postings = 0
+        self.budget = _budget(searcher)
         self.truncated = False
         self.terms = Terms()
         # Common words are dropped unless the query has nothing else (then "the" finds "the").
@@ -829,6 +837,9 @@ class _Compiler:
                 break
             found.append(fieldobj.from_bytes(raw) if isinstance(raw, bytes) else raw)
         self.expansions_left -= len(found)
+        self.postings += sum(self.searcher.doc_frequency(field_name, word) for word in found)
+        if self.postings > self.budget:
+            raise _TooCostly
         return found
 
     def _note_truncated(self, text: str, marker: str) -> None:
@@ -938,6 +949,11 @@ def _matching(
     return _docs(searcher, query, deadline) & allowed
 
 
+def _budget(searcher: Any) -> int:
+    """Return how many postings one search may read."""
+    return MAX_POSTINGS_PER_DOCUMENT * max(int(searcher.doc_count()), 1)
+
+
 def _cost(searcher: Any, query: Query) -> int:
     """Return how many postings a query reads: the documents of each of its words."""
     if isinstance(query, (Or, And)):
@@ -1022,15 +1038,15 @@ def _select(index: SearchIndex, text: str, filters: dict[str, str] | None) -> _S
     compiler = _Compiler(searcher, parsed, deadline)
     try:
         query = compiler.query()
-        if query is not None and _cost(searcher, query) > MAX_POSTINGS_PER_DOCUMENT * max(
-            searcher.doc_count(), 1
-        ):
-            parsed.note(
-                "This search would read too much of the index; use fewer common words or "
-                "longer prefixes."
-            )
-            raise SearchTooSlow(parsed.messages[-1])
+        if query is not None and _cost(searcher, query) > compiler.budget:
+            raise _TooCostly
         matched = _matching(searcher, query, _allowed(columns, parsed, filters), deadline)
+    except _TooCostly as error:
+        parsed.note(
+            "This search would read too much of the index; use fewer common words or "
+            "longer prefixes."
+        )
+        raise SearchTooSlow(parsed.messages[-1]) from error
     except RecursionError:
         parsed.note("The query was too deeply nested and was ignored.")
         query, matched = None, set()

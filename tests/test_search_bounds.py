@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -78,3 +79,22 @@ def test_the_statement_filter_holds_when_ranking_is_cut(
     ranked = search._ranked(found, some, 10)
     keys = {found.columns.key[d] for d in some}
     assert set(ranked) == keys
+
+
+def test_many_fuzzy_words_are_refused_as_they_are_expanded(
+    filled: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    words = [w for w in _common_words(filled, 60) if w.isalpha() and len(w) > 4][:12]
+    scanned: list[str] = []
+    original = search._Compiler._expand
+
+    def counting(self: search._Compiler, field_name: str, found: Any) -> list[str]:
+        scanned.append(field_name)
+        return original(self, field_name, found)
+
+    monkeypatch.setattr(search._Compiler, "_expand", counting)
+    results = run_search(get_index(filled), " ".join(f"{word}~" for word in words))
+    assert results.total == 0
+    assert any("read too much of the index" in m for m in results.messages)
+    # It stopped before expanding every word (two fields a word).
+    assert len(scanned) < 2 * len(words)
