@@ -189,7 +189,7 @@ def test_home_page_again_reads_only_the_dataset_version(
     with recorded_sql(db) as rendered:
         again = get_page(client, "/?from=elsewhere")
     assert tables_read(kept) == [{"revisions"}]
-    assert tables_read(rendered) == [{"revisions"}, {"revisions"}]
+    assert set().union(*tables_read(rendered)) == {"revisions"}
     assert again.with_class("ol", "top-districts")[0].links()[0] == ("/districts/ru", "Russia")
 
 

@@ -3,9 +3,12 @@
 A record's page is a function of the data and of its URL alone: rendered once for a dataset
 version, it stays the same until the next write. So the home and statement pages are kept
 (per process, the least recently used dropped first beyond MAX_CHARS) and served again at the
-cost of one query, the version's. A write makes a new version, and the pages of the old one
-are dropped. A page that depends on anything else is not kept: the search page's results
-depend on time limits, and its index may lag behind the database.
+cost of one query, the version's, on a connection of its own (a session and its snapshot cost
+three times as much). A write makes a new version, and the pages of the old one are dropped.
+A page rendered anew is kept under the version its own session read, so that a write between
+the two reads cannot file it under the wrong one. A page that depends on anything else is not
+kept: the search page's results depend on time limits, and its index may lag behind the
+database.
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ from archive.models import Revision
 
 MAX_CHARS = 8_000_000  # characters of pages kept per process (at most 4 bytes each in memory)
 MAX_PAGE_CHARS = MAX_CHARS // 16  # a larger page is not kept: it would push out too many
-# The dataset version as archive.store.dataset_version reads it, run on the session's connection:
-# every request of a kept page runs it, and Core costs a third of the ORM's execution.
+# The dataset version as archive.store.dataset_version reads it, run on a connection (Core): every
+# request of a kept page runs it, and the ORM's execution costs three times as much.
 VERSION = select(func.max(Revision.id))
 
 
@@ -78,12 +81,29 @@ def dataset_version() -> int | None:
 def cached(render: Callable[[], str]) -> str:
     """Return this request's page: kept from a request of the same URL and data, or rendered
     now (and kept)."""
-    version = dataset_version()
-    if version is None:
-        return render()
-    key = (get_db().url.render_as_string(), version)
-    page = _pages.get(key, request.url)
+    database = get_db()
+    name = database.url.render_as_string()
+    try:
+        with database.engine.connect() as connection:
+            now = connection.scalar(VERSION) or 0
+    except SQLAlchemyError:
+        return render()  # which says the database cannot be read
+    url = _request_url()
+    page = _pages.get((name, now), url)
     if page is None:
         page = render()
-        _pages.put(key, request.url, page)
+        version = dataset_version()
+        if version is not None:
+            _pages.put((name, version), url, page)
     return page
+
+
+def _request_url() -> str:
+    """Return the URL asked for, as the server received it (everything a page's links depend
+    on: scheme, host, mount point, path and query); request.url would decode it, at a cost."""
+    environ = request.environ
+    host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
+    return (
+        f"{environ['wsgi.url_scheme']}://{host}{environ.get('SCRIPT_NAME', '')}"
+        f"{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
+    )
