@@ -78,7 +78,8 @@ class PostgresServer:
             engine.dispose()
 
     def check(self) -> str:
-        """Return the server's version, or stop the run if it cannot be reached."""
+        """Return the server's version and the tests' collation, or stop the run if the
+        server cannot be reached."""
         if self.url.get_backend_name() != "postgresql":
             raise pytest.UsageError(
                 f"{TEST_DATABASE_URL} must be a postgresql+psycopg:// URL, not {self.url!r}"
@@ -123,13 +124,14 @@ BACKEND = "postgresql" if SERVER else "sqlite"
 _MADE: list[str] = []
 
 
+# The server's version and the tests' collation, for the header of the run.
+_VERSION = pytest.StashKey[str]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Stop the run at once if the PostgreSQL server asked for cannot be reached."""
     if SERVER is not None:
         config.stash[_VERSION] = SERVER.check()
-
-
-_VERSION = pytest.StashKey[str]()
 
 
 def pytest_report_header(config: pytest.Config) -> str:
