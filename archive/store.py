@@ -428,10 +428,14 @@ def _link(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(table), rows)
 
 
-def insert_new(session: Session, ids: Ids, kind: str, new: list[tuple[str, Record]]) -> None:
-    """Insert whole new records of one kind, with their names, children and links."""
+def insert_new(
+    session: Session, ids: Ids, kind: str, new: list[tuple[str, Record]]
+) -> list[tuple[int, str]]:
+    """Insert whole new records of one kind, with their names, children and links; return
+    (row id, key) for each reference to the same kind, for :func:`set_self_references` once
+    every new record of the kind is in (a district's parent may come later in the file)."""
     if not new:
-        return
+        return []
     records = [record for _key, record in new]
     references = REFERENCES.get(kind, {})
     for field_name, ref_kind in references.values():
@@ -453,17 +457,6 @@ def insert_new(session: Session, ids: Ids, kind: str, new: list[tuple[str, Recor
     if kind != "signature":
         ids.known[kind].update(zip((key for key, _record in new), row_ids, strict=True))
     owned = list(zip(row_ids, records, strict=True))
-    if kind in SELF_REFERENCES:
-        column, field_name = SELF_REFERENCES[kind]
-        ids.need(kind, (record[field_name] for record in records))
-        pointing = [(row_id, ids.of(kind, r[field_name])) for row_id, r in owned if r[field_name]]
-        if pointing:
-            session.execute(
-                update(table)
-                .where(table.c.id == bindparam("b_id"))
-                .values({column: bindparam("b_ref")}),
-                [{"b_id": row_id, "b_ref": ref} for row_id, ref in pointing],
-            )
     if kind in NAME_TABLES:
         name_table, owner = NAME_TABLES[kind]
         _link(
@@ -511,6 +504,25 @@ def insert_new(session: Session, ids: Ids, kind: str, new: list[tuple[str, Recor
                 for t in r["translations"]
             ],
         )
+    if kind not in SELF_REFERENCES:
+        return []
+    _column, field_name = SELF_REFERENCES[kind]
+    return [(row_id, r[field_name]) for row_id, r in owned if r[field_name]]
+
+
+def set_self_references(
+    session: Session, ids: Ids, kind: str, pointing: list[tuple[int, str]]
+) -> None:
+    """Point new rows at the rows of their own kind they refer to (parents, cited sources)."""
+    if not pointing:
+        return
+    column, _field_name = SELF_REFERENCES[kind]
+    ids.need(kind, (key for _row_id, key in pointing))
+    table = table_of(MODELS[kind])
+    session.execute(
+        update(table).where(table.c.id == bindparam("b_id")).values({column: bindparam("b_ref")}),
+        [{"b_id": row_id, "b_ref": ids.of(kind, key)} for row_id, key in pointing],
+    )
 
 
 @dataclass
@@ -589,15 +601,40 @@ class Writer:
             self.tally.add(kind, {"insert": "created", "update": "updated"}.get(action, "deleted"))
 
     def write(self, kind: str, given: Iterable[Mapping[str, Any]]) -> None:
-        """Create or update records of one kind; a record equal to the stored one is left."""
-        keyed = [(record_key(kind, record), record) for record in given]
-        for start in range(0, len(keyed), INSERT_CHUNK):
-            self._write_chunk(kind, keyed[start : start + INSERT_CHUNK])
+        """Create or update records of one kind; a record equal to the stored one is left.
 
-    def _write_chunk(self, kind: str, keyed: list[tuple[str, Mapping[str, Any]]]) -> None:
+        New records go in chunk by chunk; references within the kind and changes to stored
+        records follow once every new record of the kind is in, so records may point at each
+        other in any order (a district's parent, a source it cites).
+        """
+        keyed = [(record_key(kind, record), record) for record in given]
+        changed: list[tuple[str, Any, Record | None, Record]] = []
+        pointing: list[tuple[int, str]] = []
+        for start in range(0, len(keyed), INSERT_CHUNK):
+            new = self._sort_chunk(kind, keyed[start : start + INSERT_CHUNK], changed)
+            pointing += insert_new(self.session, self.ids, kind, new)
+            self._revisions(kind, [(key, "insert", None, after) for key, after in new])
+        set_self_references(self.session, self.ids, kind, pointing)
+        with self.session.no_autoflush:
+            for key, row, _before, _after in changed:
+                self.rows.add(kind, key, row)
+            for _key, row, _before, after in changed:
+                apply(kind, row, after, self.rows)
+        self.session.flush()
+        self._revisions(
+            kind, [(key, "update", before, after) for key, _row, before, after in changed]
+        )
+
+    def _sort_chunk(
+        self,
+        kind: str,
+        keyed: list[tuple[str, Mapping[str, Any]]],
+        changed: list[tuple[str, Any, Record | None, Record]],
+    ) -> list[tuple[str, Record]]:
+        """Return the new records of a chunk as whole records; add the stored ones that
+        differ to ``changed``, and count those that do not."""
         stored = self.rows.load(kind, (key for key, _record in keyed))
         new: list[tuple[str, Record]] = []
-        changed: list[tuple[str, Any, Record | None, Record]] = []
         for key, record in keyed:
             row = stored.get(key)
             before = snapshot(kind, row) if row is not None else None
@@ -608,20 +645,7 @@ class Writer:
                 self.tally.add(kind, "unchanged")
             else:
                 changed.append((key, row, before, after))
-        insert_new(self.session, self.ids, kind, new)
-        with self.session.no_autoflush:
-            for key, row, _before, _after in changed:
-                self.rows.add(kind, key, row)
-            # Rows are all known before references are set, so records may point at each
-            # other in any order within one kind (a district's parent, a source it cites).
-            for _key, row, _before, after in changed:
-                apply(kind, row, after, self.rows)
-        self.session.flush()
-        self._revisions(
-            kind,
-            [(key, "insert", None, after) for key, after in new]
-            + [(key, "update", before, after) for key, _row, before, after in changed],
-        )
+        return new
 
     def delete_signature(self, key: str) -> None:
         """Delete a stored signature, keeping its last state in a revision."""
