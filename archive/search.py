@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import heapq
 import json
 import logging
 import os
@@ -22,22 +23,25 @@ import re
 import shutil
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import chain
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
+import numpy.typing as npt
 from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.collectors import FilterCollector, TimeLimit
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 from whoosh.query import And, AndNot, Every, Or, Phrase, Query, Term
+from whoosh.scoring import BM25F, BM25FScorer, bm25
+from whoosh.util.numeric import byte_to_length
 
 from archive import analysis, migrate, queries, querylang
 from archive.db import Database, get_db
@@ -496,7 +500,7 @@ class SearchIndex:
             current.close()
             current = None
         if current is None:
-            current = index.searcher()
+            current = index.searcher(weighting=_BM25F())
         self._local.searcher, self._local.index = current, index
         return current
 
@@ -678,6 +682,38 @@ class SearchIndex:
             if expected[doc] != indexed[doc]
         ]
         return problems
+
+
+class _BM25F(BM25F):  # type: ignore[misc]
+    """Whoosh's BM25F, with each segment's field lengths read into memory once per searcher.
+
+    Whoosh reads the length of every document it scores from the index file, a seek and a
+    read each: two thirds of the time of ranking a common word at 20,000 statements.
+    """
+
+    def scorer(self, searcher: Any, fieldname: str, text: Any, qf: int = 1) -> Any:
+        scorer = super().scorer(searcher, fieldname, text, qf=qf)
+        lengths = _field_lengths(searcher.reader(), fieldname)
+        if isinstance(scorer, BM25FScorer) and lengths is not None:
+            scorer.dfl = lengths.__getitem__
+        return scorer
+
+
+def _field_lengths(reader: Any, fieldname: str) -> list[int] | None:
+    """Return a segment's length of one field in every document (as Whoosh stores lengths,
+    one byte each), read once; None for a reader that is not one segment's."""
+    perdoc = getattr(reader, "_perdoc", None)
+    if perdoc is None:
+        return None
+    cache: dict[str, list[int]] = reader.__dict__.setdefault("_archive_lengths", {})
+    if fieldname not in cache:
+        lengths = [1] * reader.doc_count_all()
+        column = perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
+        if column is not None:  # a column of one byte per document, shorter where all are 0
+            raw = column._dbfile.get(column._basepos, column._count)
+            lengths[: len(raw)] = [byte_to_length(byte) or 1 for byte in raw]
+        cache[fieldname] = lengths
+    return cache[fieldname]
 
 
 def _bulk_writer(index: Any, documents: int) -> Any:
@@ -893,6 +929,8 @@ class _Columns:
         self.date: dict[int, str] = {}
         self.key: dict[int, str] = {}
         self.cache: dict[tuple[str, str], frozenset[int]] = {}
+        self.facets: dict[str, _Facet] = {}  # made at the first count
+        self.size = int(searcher.doc_count_all())
         for docnum, stored in searcher.iter_docs():
             self.doctype[docnum] = stored.get("doctype", "")
             date = stored.get("date") or ""
@@ -930,12 +968,29 @@ class _Columns:
         return self.cache[cache_key]
 
     def count(self, docnums: Iterable[int]) -> dict[str, dict[str, int]]:
-        """Count facet values over the given documents."""
-        docnums = list(docnums)
-        return {
-            name: dict(Counter(chain.from_iterable(map(self.values[name].__getitem__, docnums))))
-            for name in FILTERS
-        }
+        """Count facet values over the given documents, each facet's values in name order."""
+        if not self.facets:
+            self.facets = {name: _Facet(self.values[name]) for name in FILTERS}
+        chosen = np.zeros(self.size, dtype=bool)
+        chosen[np.fromiter(docnums, dtype=np.int64)] = True
+        return {name: facet.count(chosen) for name, facet in self.facets.items()}
+
+
+class _Facet:
+    """One facet's values of every document as arrays, counted over any documents at once
+    (in Python, counting the values of 15,000 documents took 45 ms)."""
+
+    def __init__(self, values: dict[int, tuple[str, ...]]) -> None:
+        self.names = sorted({value for found in values.values() for value in found})
+        code = {name: number for number, name in enumerate(self.names)}
+        pairs = [(docnum, code[value]) for docnum, found in values.items() for value in found]
+        self.docs = np.array([docnum for docnum, _code in pairs], dtype=np.int64)
+        self.codes = np.array([number for _docnum, number in pairs], dtype=np.int64)
+
+    def count(self, chosen: npt.NDArray[np.bool_]) -> dict[str, int]:
+        """Count the values of the documents ``chosen`` marks."""
+        counts = np.bincount(self.codes[chosen[self.docs]], minlength=len(self.names))
+        return {self.names[number]: int(counts[number]) for number in np.flatnonzero(counts)}
 
 
 def _columns(searcher: Any) -> _Columns:
@@ -948,10 +1003,15 @@ def _columns(searcher: Any) -> _Columns:
 
 def _matching(
     searcher: Any, query: Query | None, allowed: frozenset[int], deadline: float
-) -> set[int]:
+) -> tuple[set[int], dict[int, float] | None]:
+    """Return the allowed documents a query matches and, for a query of words, the score of
+    every document it matches (None where Whoosh's matchers must rank it)."""
     if query is None:
-        return set(allowed)
-    return _docs(searcher, query, deadline) & allowed
+        return set(allowed), None
+    scores = _scores(searcher, query, deadline)
+    if scores is None:
+        return _docs(searcher, query, deadline) & allowed, None
+    return {docnum for docnum in scores if docnum in allowed}, scores
 
 
 def _budget(searcher: Any) -> int:
@@ -995,6 +1055,107 @@ def _docs(searcher: Any, query: Query, deadline: float) -> set[int]:
     return found
 
 
+def _scores(searcher: Any, query: Query, deadline: float) -> dict[int, float] | None:
+    """Score every document a query of words matches as Whoosh's BM25F ranking does (the sum
+    of its matching words' scores; in ``a ANDNOT b``, a's), each word's postings read whole.
+
+    Whoosh's matchers score a union of words document by document in Python calls: ranking
+    a common word at 20,000 statements took 90 ms that way. None for a query with phrases
+    (or anything else but words): Whoosh's matchers rank those.
+    """
+    if time.monotonic() > deadline:
+        raise _TimedOut
+    if isinstance(query, Term):
+        return _term_scores(searcher, query.fieldname, query.text)
+    if isinstance(query, Phrase) and query.slop == 1 and query.boost == 1:
+        return _phrase_scores(searcher, query.fieldname, list(query.words))
+    if isinstance(query, (Or, And)) and query.subqueries:
+        parts = [_scores(searcher, sub, deadline) for sub in query.subqueries]
+        if any(part is None for part in parts):
+            return None
+        total: dict[int, float] = {}
+        for part in parts:
+            assert part is not None
+            for docnum, score in part.items():
+                total[docnum] = total.get(docnum, 0.0) + score
+        if isinstance(query, And):
+            common = set(total).intersection(*(part.keys() for part in parts if part is not None))
+            return {docnum: total[docnum] for docnum in common}
+        return total
+    if isinstance(query, AndNot):
+        kept = _scores(searcher, query.a, deadline)
+        if kept is None:
+            return None
+        excluded = _docs(searcher, query.b, deadline)
+        return {docnum: score for docnum, score in kept.items() if docnum not in excluded}
+    return None
+
+
+def _term_scores(searcher: Any, fieldname: str, text: str) -> dict[int, float]:
+    """Return the score of one word in every document it is in (deleted documents included:
+    every caller keeps only documents of the column cache)."""
+    scores: dict[int, float] = {}
+    for leaf, offset in searcher.leaf_searchers():
+        if (fieldname, text) in leaf.reader():
+            found, _positions = _word_postings(searcher, leaf, fieldname, text)
+            scores.update({offset + docnum: score for docnum, score in found.items()})
+    return scores
+
+
+def _phrase_scores(searcher: Any, fieldname: str, words: list[str]) -> dict[int, float]:
+    """Return the score of a phrase in every document it is in: the sum of its words' scores
+    where the words stand one after another, as Whoosh's phrase matcher finds them."""
+    scores: dict[int, float] = {}
+    for leaf, offset in searcher.leaf_searchers():
+        if any((fieldname, word) not in leaf.reader() for word in words):
+            continue
+        postings = [_word_postings(searcher, leaf, fieldname, word, True) for word in words]
+        candidates = set.intersection(*(set(found) for found, _positions in postings))
+        decode = SCHEMA[fieldname].format.decode_positions
+        for docnum in candidates:
+            first, *rest = (decode(positions[docnum]) for _found, positions in postings)
+            following = [set(later) for later in rest]
+            if any(
+                all(start + n in later for n, later in enumerate(following, 1)) for start in first
+            ):
+                scores[offset + docnum] = sum(found[docnum] for found, _positions in postings)
+    return scores
+
+
+def _word_postings(
+    searcher: Any, leaf: Any, fieldname: str, text: str, positions: bool = False
+) -> tuple[dict[int, float], dict[int, bytes]]:
+    """Return one word's postings in one segment, read a block at a time as Whoosh's block
+    reader decodes them: its score in each document (by the segment's document number) and,
+    if asked, its encoded positions there."""
+    reader = leaf.reader()
+    scorer = searcher.weighting.scorer(leaf, fieldname, text)
+    lengths = _field_lengths(reader, fieldname)
+    btext = reader._text_to_bytes(fieldname, text)
+    matcher = reader._terms.matcher(fieldname, btext, SCHEMA[fieldname].format)
+    scores: dict[int, float] = {}
+    encoded: dict[int, bytes] = {}
+    while matcher.is_active():
+        matcher._read_ids()
+        matcher._read_weights()
+        ids, weights = matcher._ids, matcher._weights
+        if isinstance(scorer, BM25FScorer) and lengths is not None:
+            idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
+            scores.update(
+                {
+                    docnum: bm25(idf, weight, lengths[docnum], avgfl, b, k1)
+                    for docnum, weight in zip(ids, weights, strict=True)
+                }
+            )
+        else:  # a field without lengths: the weight is the score
+            scores.update(zip(ids, weights, strict=True))
+        if positions:
+            matcher._read_values()
+            encoded.update(zip(ids, matcher._values, strict=True))
+        matcher._next_block()
+    return scores, encoded
+
+
 class _AllowedInTime(FilterCollector):  # type: ignore[misc]
     """Collect only allowed documents, and stop at a deadline with what was found.
 
@@ -1029,6 +1190,7 @@ class _Selection:
     query: Query | None
     terms: Terms
     matched: set[int]
+    scores: dict[int, float] | None  # of every document matched, for a query of words
     deadline: float  # when the search's time is up (time.monotonic)
 
 
@@ -1045,7 +1207,7 @@ def _select(index: SearchIndex, text: str, filters: dict[str, str] | None) -> _S
         query = compiler.query()
         if query is not None and _cost(searcher, query) > compiler.budget:
             raise _TooCostly
-        matched = _matching(searcher, query, _allowed(columns, parsed, filters), deadline)
+        matched, scores = _matching(searcher, query, _allowed(columns, parsed, filters), deadline)
     except _TooCostly as error:
         parsed.note(
             "This search would read too much of the index; use fewer common words or "
@@ -1054,11 +1216,11 @@ def _select(index: SearchIndex, text: str, filters: dict[str, str] | None) -> _S
         raise SearchTooSlow(parsed.messages[-1]) from error
     except RecursionError:
         parsed.note("The query was too deeply nested and was ignored.")
-        query, matched = None, set()
+        query, matched, scores = None, set(), None
     except _TimedOut as error:
         parsed.note("The search took too long and was stopped; try fewer or longer words.")
         raise SearchTooSlow(parsed.messages[-1]) from error
-    return _Selection(searcher, columns, parsed, query, compiler.terms, matched, deadline)
+    return _Selection(searcher, columns, parsed, query, compiler.terms, matched, scores, deadline)
 
 
 def _allowed(
@@ -1143,8 +1305,22 @@ def _page(found: _Selection, sort: str, page: int, per_page: int) -> list[str]:
 def _ranked(
     found: _Selection, allowed: frozenset[int], limit: int, query: Query | None = None
 ) -> list[str]:
-    """Return the keys of the best ``limit`` documents among ``allowed``, best first, ranked
-    in the time the search has left (at least a moment)."""
+    """Return the keys of the best ``limit`` documents among ``allowed``, best first.
+
+    Equal scores (to six places) go in key order, so that a rebuilt index ranks exactly as a
+    caught-up one. A query of words was scored as it was matched; any other is ranked by
+    Whoosh's matchers (``query``, if given, instead of the search's) in the time the search
+    has left (at least a moment).
+    """
+    key = found.columns.key
+    scores = found.scores
+    if scores is not None:
+        best = heapq.nsmallest(
+            limit,
+            (docnum for docnum in allowed if docnum in scores),
+            key=lambda docnum: (-round(scores[docnum], 6), key[docnum]),
+        )
+        return [key[docnum] for docnum in best]
     query = query or found.query
     if not allowed or query is None:
         return []
@@ -1156,9 +1332,7 @@ def _ranked(
     except TimeLimit:
         found.parsed.note("Ranking took too long; the results shown are those found in time.")
     # The best hits as (score, docnum), without asking the results for their length (which
-    # runs the query again to count). Equal scores in key order, so that a rebuilt index
-    # ranks exactly as a caught-up one.
-    key = found.columns.key
+    # runs the query again to count).
     top = sorted(collector.results().top_n, key=lambda hit: (-round(hit[0], 6), key[hit[1]]))
     return [key[docnum] for _score, docnum in top[:limit]]
 
