@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import heapq
 import json
 import logging
 import os
@@ -23,6 +22,7 @@ import re
 import shutil
 import threading
 import time
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +40,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 from whoosh.query import And, AndNot, Every, Or, Phrase, Query, Term
-from whoosh.scoring import BM25F, BM25FScorer, bm25
+from whoosh.scoring import BM25F, BM25FScorer
 from whoosh.util.numeric import byte_to_length
 
 from archive import analysis, migrate, queries, querylang
@@ -699,15 +699,15 @@ class _BM25F(BM25F):  # type: ignore[misc]
         return scorer
 
 
-def _field_lengths(reader: Any, fieldname: str) -> list[int] | None:
+def _field_lengths(reader: Any, fieldname: str) -> npt.NDArray[np.int64] | None:
     """Return a segment's length of one field in every document (as Whoosh stores lengths,
     one byte each), read once; None for a reader that is not one segment's."""
     perdoc = getattr(reader, "_perdoc", None)
     if perdoc is None:
         return None
-    cache: dict[str, list[int]] = reader.__dict__.setdefault("_archive_lengths", {})
+    cache: dict[str, npt.NDArray[np.int64]] = reader.__dict__.setdefault("_archive_lengths", {})
     if fieldname not in cache:
-        lengths = [1] * reader.doc_count_all()
+        lengths = np.ones(reader.doc_count_all(), dtype=np.int64)
         column = perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
         if column is not None:  # a column of one byte per document, shorter where all are 0
             raw = column._dbfile.get(column._basepos, column._count)
@@ -930,6 +930,7 @@ class _Columns:
         self.key: dict[int, str] = {}
         self.cache: dict[tuple[str, str], frozenset[int]] = {}
         self.facets: dict[str, _Facet] = {}  # made at the first count
+        self.by_key: npt.NDArray[np.int64] | None = None  # made at the first ranking
         self.size = int(searcher.doc_count_all())
         for docnum, stored in searcher.iter_docs():
             self.doctype[docnum] = stored.get("doctype", "")
@@ -946,6 +947,14 @@ class _Columns:
             ):
                 raw = stored.get(stored_name) or ""
                 values[name][docnum] = tuple(v for v in raw.split(",") if v)
+
+    def key_order(self) -> npt.NDArray[np.int64]:
+        """Return each document's place in key order (by document number)."""
+        if self.by_key is None:
+            self.by_key = np.zeros(self.size, dtype=np.int64)
+            ordered = sorted(self.key, key=self.key.__getitem__)
+            self.by_key[ordered] = np.arange(len(ordered))
+        return self.by_key
 
     def having(self, name: str, value: str) -> frozenset[int]:
         """Return the documents whose ``name`` includes ``value`` (a cached set)."""
@@ -1003,15 +1012,23 @@ def _columns(searcher: Any) -> _Columns:
 
 def _matching(
     searcher: Any, query: Query | None, allowed: frozenset[int], deadline: float
-) -> tuple[set[int], dict[int, float] | None]:
-    """Return the allowed documents a query matches and, for a query of words, the score of
-    every document it matches (None where Whoosh's matchers must rank it)."""
+) -> tuple[set[int], _Scored | None]:
+    """Return the allowed documents a query matches and, for a query of words and phrases,
+    what it matches and scores in every document (None where Whoosh's matchers rank it)."""
     if query is None:
         return set(allowed), None
-    scores = _scores(searcher, query, deadline)
-    if scores is None:
+    scored = _scores(searcher, query, deadline)
+    if scored is None:
         return _docs(searcher, query, deadline) & allowed, None
-    return {docnum for docnum in scores if docnum in allowed}, scores
+    kept = scored.found & _mask(allowed, len(scored.found))
+    return set(np.flatnonzero(kept).tolist()), scored
+
+
+def _mask(docnums: Iterable[int], size: int) -> npt.NDArray[np.bool_]:
+    """Return an array of ``size`` that is True at the given document numbers."""
+    mask = np.zeros(size, dtype=bool)
+    mask[np.fromiter(docnums, dtype=np.int64)] = True
+    return mask
 
 
 def _budget(searcher: Any) -> int:
@@ -1055,105 +1072,134 @@ def _docs(searcher: Any, query: Query, deadline: float) -> set[int]:
     return found
 
 
-def _scores(searcher: Any, query: Query, deadline: float) -> dict[int, float] | None:
-    """Score every document a query of words matches as Whoosh's BM25F ranking does (the sum
-    of its matching words' scores; in ``a ANDNOT b``, a's), each word's postings read whole.
+@dataclass
+class _Scored:
+    """What a query matches (``found``) and its score, by the searcher's document numbers
+    (deleted documents included: every caller keeps only documents of the column cache)."""
+
+    found: npt.NDArray[np.bool_]
+    score: npt.NDArray[np.float64]
+
+    @classmethod
+    def nothing(cls, size: int) -> _Scored:
+        return cls(np.zeros(size, dtype=bool), np.zeros(size))
+
+    def add(self, other: _Scored) -> None:
+        self.found |= other.found
+        self.score += other.score
+
+
+def _scores(searcher: Any, query: Query, deadline: float) -> _Scored | None:
+    """Score every document a query of words and phrases matches as Whoosh's BM25F ranking
+    does (the sum of its matching words' scores; in ``a ANDNOT b``, a's), each word's postings
+    read whole and scored at once.
 
     Whoosh's matchers score a union of words document by document in Python calls: ranking
-    a common word at 20,000 statements took 90 ms that way. None for a query with phrases
-    (or anything else but words): Whoosh's matchers rank those.
+    a common word at 20,000 statements took 90 ms that way. None for a query with anything
+    else in it (only excluded words, say): Whoosh's matchers rank those.
     """
     if time.monotonic() > deadline:
         raise _TimedOut
+    size = int(searcher.doc_count_all())
     if isinstance(query, Term):
-        return _term_scores(searcher, query.fieldname, query.text)
+        scored = _Scored.nothing(size)
+        _add_word(searcher, query.fieldname, query.text, scored)
+        return scored
     if isinstance(query, Phrase) and query.slop == 1 and query.boost == 1:
         return _phrase_scores(searcher, query.fieldname, list(query.words))
-    if isinstance(query, (Or, And)) and query.subqueries:
+    if isinstance(query, Or) and query.subqueries:
+        total = _Scored.nothing(size)
+        for sub in query.subqueries:
+            if isinstance(sub, Term):  # added in place: a prefix may stand for 128 words
+                _add_word(searcher, sub.fieldname, sub.text, total)
+                continue
+            part = _scores(searcher, sub, deadline)
+            if part is None:
+                return None
+            total.add(part)
+        return total
+    if isinstance(query, And) and query.subqueries:
         parts = [_scores(searcher, sub, deadline) for sub in query.subqueries]
         if any(part is None for part in parts):
             return None
-        total: dict[int, float] = {}
+        total = _Scored.nothing(size)
+        total.found[:] = True
         for part in parts:
             assert part is not None
-            for docnum, score in part.items():
-                total[docnum] = total.get(docnum, 0.0) + score
-        if isinstance(query, And):
-            common = set(total).intersection(*(part.keys() for part in parts if part is not None))
-            return {docnum: total[docnum] for docnum in common}
+            total.found &= part.found
+            total.score += part.score
         return total
     if isinstance(query, AndNot):
         kept = _scores(searcher, query.a, deadline)
-        if kept is None:
-            return None
-        excluded = _docs(searcher, query.b, deadline)
-        return {docnum: score for docnum, score in kept.items() if docnum not in excluded}
+        if kept is not None:
+            kept.found[list(_docs(searcher, query.b, deadline))] = False
+        return kept
     return None
 
 
-def _term_scores(searcher: Any, fieldname: str, text: str) -> dict[int, float]:
-    """Return the score of one word in every document it is in (deleted documents included:
-    every caller keeps only documents of the column cache)."""
-    scores: dict[int, float] = {}
+def _add_word(searcher: Any, fieldname: str, text: str, into: _Scored) -> None:
+    """Add one word's scores to ``into``, segment by segment."""
     for leaf, offset in searcher.leaf_searchers():
         if (fieldname, text) in leaf.reader():
-            found, _positions = _word_postings(searcher, leaf, fieldname, text)
-            scores.update({offset + docnum: score for docnum, score in found.items()})
-    return scores
+            ids, scores, _positions = _word_postings(searcher, leaf, fieldname, text)
+            into.found[ids + offset] = True
+            into.score[ids + offset] += scores
 
 
-def _phrase_scores(searcher: Any, fieldname: str, words: list[str]) -> dict[int, float]:
-    """Return the score of a phrase in every document it is in: the sum of its words' scores
-    where the words stand one after another, as Whoosh's phrase matcher finds them."""
-    scores: dict[int, float] = {}
+def _phrase_scores(searcher: Any, fieldname: str, words: list[str]) -> _Scored:
+    """Score a phrase in every document it is in: the sum of its words' scores where the words
+    stand one after another, as Whoosh's phrase matcher finds them."""
+    scored = _Scored.nothing(int(searcher.doc_count_all()))
+    decode = SCHEMA[fieldname].format.decode_positions
     for leaf, offset in searcher.leaf_searchers():
         if any((fieldname, word) not in leaf.reader() for word in words):
             continue
-        postings = [_word_postings(searcher, leaf, fieldname, word, True) for word in words]
-        candidates = set.intersection(*(set(found) for found, _positions in postings))
-        decode = SCHEMA[fieldname].format.decode_positions
-        for docnum in candidates:
-            first, *rest = (decode(positions[docnum]) for _found, positions in postings)
-            following = [set(later) for later in rest]
-            if any(
-                all(start + n in later for n, later in enumerate(following, 1)) for start in first
-            ):
-                scores[offset + docnum] = sum(found[docnum] for found, _positions in postings)
-    return scores
+        postings = []  # each word's {docnum: (score, encoded positions)}
+        for word in words:
+            ids, scores, positions = _word_postings(searcher, leaf, fieldname, word, True)
+            pairs = zip(scores.tolist(), positions, strict=True)
+            postings.append(dict(zip(ids.tolist(), pairs, strict=True)))
+        for docnum in set(postings[0]).intersection(*postings[1:]):
+            first, *rest = (decode(found[docnum][1]) for found in postings)
+            starts = set(first)  # where the phrase may start: the n-th word n places on
+            for n, later in enumerate(rest, 1):
+                starts.intersection_update([position - n for position in later])
+            if starts:
+                scored.found[offset + docnum] = True
+                scored.score[offset + docnum] = sum(found[docnum][0] for found in postings)
+    return scored
 
 
 def _word_postings(
     searcher: Any, leaf: Any, fieldname: str, text: str, positions: bool = False
-) -> tuple[dict[int, float], dict[int, bytes]]:
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], list[bytes]]:
     """Return one word's postings in one segment, read a block at a time as Whoosh's block
-    reader decodes them: its score in each document (by the segment's document number) and,
-    if asked, its encoded positions there."""
+    reader decodes them: the documents it is in (the segment's document numbers), its score in
+    each (computed as Whoosh's scorer would) and, if asked, its encoded positions there."""
     reader = leaf.reader()
-    scorer = searcher.weighting.scorer(leaf, fieldname, text)
-    lengths = _field_lengths(reader, fieldname)
     btext = reader._text_to_bytes(fieldname, text)
     matcher = reader._terms.matcher(fieldname, btext, SCHEMA[fieldname].format)
-    scores: dict[int, float] = {}
-    encoded: dict[int, bytes] = {}
+    ids: list[int] = []
+    weights = array("f")
+    encoded: list[bytes] = []
     while matcher.is_active():
         matcher._read_ids()
         matcher._read_weights()
-        ids, weights = matcher._ids, matcher._weights
-        if isinstance(scorer, BM25FScorer) and lengths is not None:
-            idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
-            scores.update(
-                {
-                    docnum: bm25(idf, weight, lengths[docnum], avgfl, b, k1)
-                    for docnum, weight in zip(ids, weights, strict=True)
-                }
-            )
-        else:  # a field without lengths: the weight is the score
-            scores.update(zip(ids, weights, strict=True))
+        ids.extend(matcher._ids)
+        weights.extend(matcher._weights)
         if positions:
             matcher._read_values()
-            encoded.update(zip(ids, matcher._values, strict=True))
+            encoded.extend(matcher._values)
         matcher._next_block()
-    return scores, encoded
+    docnums = np.array(ids, dtype=np.int64)
+    tf = np.array(weights, dtype=np.float64)
+    scorer = searcher.weighting.scorer(leaf, fieldname, text)
+    lengths = _field_lengths(reader, fieldname)
+    if not isinstance(scorer, BM25FScorer) or lengths is None:
+        return docnums, tf, encoded  # a field without lengths: the weight is the score
+    # whoosh.scoring.bm25, term for term, over every document at once
+    idf, fl, avgfl, b, k1 = scorer.idf, lengths[docnums], scorer.avgfl, scorer.B, scorer.K1
+    return docnums, idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl))), encoded
 
 
 class _AllowedInTime(FilterCollector):  # type: ignore[misc]
@@ -1190,7 +1236,7 @@ class _Selection:
     query: Query | None
     terms: Terms
     matched: set[int]
-    scores: dict[int, float] | None  # of every document matched, for a query of words
+    scored: _Scored | None  # for a query of words and phrases
     deadline: float  # when the search's time is up (time.monotonic)
 
 
@@ -1207,7 +1253,7 @@ def _select(index: SearchIndex, text: str, filters: dict[str, str] | None) -> _S
         query = compiler.query()
         if query is not None and _cost(searcher, query) > compiler.budget:
             raise _TooCostly
-        matched, scores = _matching(searcher, query, _allowed(columns, parsed, filters), deadline)
+        matched, scored = _matching(searcher, query, _allowed(columns, parsed, filters), deadline)
     except _TooCostly as error:
         parsed.note(
             "This search would read too much of the index; use fewer common words or "
@@ -1216,11 +1262,11 @@ def _select(index: SearchIndex, text: str, filters: dict[str, str] | None) -> _S
         raise SearchTooSlow(parsed.messages[-1]) from error
     except RecursionError:
         parsed.note("The query was too deeply nested and was ignored.")
-        query, matched, scores = None, set(), None
+        query, matched, scored = None, set(), None
     except _TimedOut as error:
         parsed.note("The search took too long and was stopped; try fewer or longer words.")
         raise SearchTooSlow(parsed.messages[-1]) from error
-    return _Selection(searcher, columns, parsed, query, compiler.terms, matched, scores, deadline)
+    return _Selection(searcher, columns, parsed, query, compiler.terms, matched, scored, deadline)
 
 
 def _allowed(
@@ -1313,14 +1359,13 @@ def _ranked(
     has left (at least a moment).
     """
     key = found.columns.key
-    scores = found.scores
-    if scores is not None:
-        best = heapq.nsmallest(
-            limit,
-            (docnum for docnum in allowed if docnum in scores),
-            key=lambda docnum: (-round(scores[docnum], 6), key[docnum]),
-        )
-        return [key[docnum] for docnum in best]
+    scored = found.scored
+    if scored is not None:
+        candidates = np.fromiter(allowed, dtype=np.int64, count=len(allowed))
+        candidates = candidates[scored.found[candidates]]
+        by_key = found.columns.key_order()[candidates]
+        best = candidates[np.lexsort((by_key, -np.round(scored.score[candidates], 6)))]
+        return [key[docnum] for docnum in best[:limit].tolist()]
     query = query or found.query
     if not allowed or query is None:
         return []

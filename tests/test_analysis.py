@@ -52,3 +52,11 @@ def test_every_text_field_writes_the_postings_of_plain_positions(field_name: str
 def test_a_dropped_word_keeps_its_place() -> None:
     positions = analysis.text_analyzer().positions("the resignation of the president")
     assert positions == {"resign": [1], "presid": [4]}
+
+
+def test_positions_decode_as_whoosh_decodes_them() -> None:
+    ours, whooshs = analysis.IndexedPositions(), Positions()
+    for positions in ([0], [3, 4, 9], list(range(0, 5000, 7))):
+        encoded = ours.encode(positions)
+        assert encoded == whooshs.encode(positions)
+        assert ours.decode_positions(encoded) == whooshs.decode_positions(encoded) == positions

@@ -59,8 +59,8 @@ def test_ranking_stops_at_the_deadline_with_what_it_found(
     found = search._select(index, word, None)
     assert len(found.matched) > 20
     # A query of words is scored as it is matched; others are ranked by Whoosh's matchers.
-    assert found.scores is not None
-    found.scores = None
+    assert found.scored is not None
+    found.scored = None
     monkeypatch.setattr(search, "MIN_RANKING_TIME", 0.0)
     found.deadline = time.monotonic() - 1  # the search's time is up before ranking starts
     ranked = search._ranked(found, frozenset(found.matched), 10)
@@ -69,7 +69,7 @@ def test_ranking_stops_at_the_deadline_with_what_it_found(
     # With time, the same ranking finds the ten best without a note.
     again = search._select(index, word, None)
     scored = search._ranked(again, frozenset(again.matched), 10)
-    again.scores = None
+    again.scored = None
     assert search._ranked(again, frozenset(again.matched), 10) == scored
     assert len(scored) == 10
     assert not again.parsed.messages

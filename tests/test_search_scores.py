@@ -9,6 +9,7 @@ import re
 from itertools import pairwise
 from pathlib import Path
 
+import numpy as np
 import pytest
 from flask import Flask
 from sqlalchemy import select
@@ -67,9 +68,13 @@ def test_scores_of_whole_posting_lists_equal_whooshs(segmented: Flask, db: Datab
             parsed = querylang.parse(text)
             query = search._Compiler(searcher, parsed, math.inf).query()
             assert query is not None, text
-            ours = search._scores(searcher, query, math.inf)
-            assert ours is not None, text
-            ours = {docnum: score for docnum, score in ours.items() if docnum in live}
+            scored = search._scores(searcher, query, math.inf)
+            assert scored is not None, text
+            ours = {
+                docnum: float(scored.score[docnum])
+                for docnum in np.flatnonzero(scored.found).tolist()
+                if docnum in live
+            }
             for whooshs in (searcher, plain):
                 theirs = {hit.docnum: hit.score for hit in whooshs.search(query, limit=None)}
                 assert theirs, text
