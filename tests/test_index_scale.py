@@ -91,3 +91,34 @@ def test_processes_finding_an_unusable_index_rebuild_it_once(
     assert len(generations) == 2  # the new one, and the unusable one kept as the previous
     assert (folder / "CURRENT").read_text(encoding="utf-8") != unusable.name
     assert get_index(app).differences() == []
+
+
+def test_columns_are_kept_per_segment_and_equal_a_fresh_read(
+    app: Flask, db: Database, small: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "PARALLEL_FROM", 20)
+    importer.run(db, [small])
+    index = get_index(app)
+    assert run_search(index, "").total == 60
+    before = dict(index.segments)
+    assert len(before) > 1
+    statement = {"key": "one-more", "title": "One more", "kind": "appeal", "date": "2023"}
+    path = small.with_name("one-more.json")
+    path.write_text(json.dumps({"statements": [statement]}), "utf-8")
+    importer.run(db, [path])
+    results = run_search(index, "")
+    assert results.total == 61
+    searcher = index.searcher()
+    leaves = searcher.reader().leaf_readers()
+    current = {leaf.segment().segment_id() for leaf, _offset in leaves}
+    # Only the segments of the live index are kept; those that were there already are reused.
+    assert set(index.segments) == current
+    assert current - set(before) and current & set(before)
+    for segment_id in current & set(before):
+        assert index.segments[segment_id] is before[segment_id]
+    kept, fresh = search._columns(index, searcher), search._Columns(searcher, {})
+    for name in ("doctype", "date", "key", "values"):
+        assert getattr(kept, name) == getattr(fresh, name)
+    every = list(fresh.key)
+    assert kept.count(every) == fresh.count(every)
+    assert sum(fresh.count(every)["kind"].values()) == 61
