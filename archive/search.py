@@ -1016,8 +1016,7 @@ class _Columns:
 
     def count(self, docnums: Iterable[int]) -> dict[str, dict[str, int]]:
         """Count facet values over the given documents, each facet's values in name order."""
-        chosen = np.zeros(self.size, dtype=bool)
-        chosen[np.fromiter(docnums, dtype=np.int64)] = True
+        chosen = _mask(docnums, self.size)
         return {name: facet.count(chosen) for name, facet in self.facets.items()}
 
 
@@ -1168,6 +1167,8 @@ def _scores(searcher: Any, query: Query, deadline: float) -> _Scored | None:
         total = _Scored.nothing(size)
         for sub in query.subqueries:
             if isinstance(sub, Term):  # added in place: a prefix may stand for 128 words
+                if time.monotonic() > deadline:
+                    raise _TimedOut
                 _add_word(searcher, sub.fieldname, sub.text, total)
                 continue
             part = _scores(searcher, sub, deadline)
