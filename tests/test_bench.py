@@ -31,6 +31,7 @@ MEASURES = (
     "export zip, memory",
     *(f"{page}, {what}" for page in PAGES for what in ("throughput", "p95 latency")),
     "statement pages during abuse",
+    "statement pages during sustained abuse",
 )
 FIGURE = re.compile(r"^[\d,]+(\.\d+)? (records/s|statements/s|rows/s|req/s|ms|MiB)$")
 EXPORT_ANCHORS = ("export signatures table", "export zip")
