@@ -23,6 +23,7 @@ MAX_QUERY_CHARS = 500
 MAX_CLAUSES = 24
 MAX_WORD_CHARS = 60
 MIN_PREFIX = 3
+MAX_FUZZY_WORDS = 4
 FIELDS = {
     "title": "title",
     "text": "text",
@@ -182,6 +183,10 @@ def _word(word: str, field_name: str | None, negated: bool, query: ParsedQuery) 
     word = word.strip("-'’.,;:!")[:MAX_WORD_CHARS]
     if not any(c.isalnum() for c in word):
         return None
+    if kind == "fuzzy" and sum(c.kind == "fuzzy" for c in query.clauses()) >= MAX_FUZZY_WORDS:
+        # Each word~ scans the index's word list: many of them would hold a worker.
+        query.note(f"Only the first {MAX_FUZZY_WORDS} words~ allow a typing mistake.")
+        kind = "word"
     return Clause(kind, word, field_name, negated)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from archive import corpus, importer, search
+from archive import corpus, importer, querylang, search
 from archive.db import Database
 from archive.search import get_index, run_search
 
@@ -99,8 +99,17 @@ def test_many_fuzzy_words_are_refused_as_they_are_expanded(
         return original(self, field_name, found)
 
     monkeypatch.setattr(search._Compiler, "_expand", counting)
+    monkeypatch.setattr(querylang, "MAX_FUZZY_WORDS", len(words))
     results = run_search(get_index(filled), " ".join(f"{word}~" for word in words))
     assert results.total == 0
     assert any("read too much of the index" in m for m in results.messages)
     # It stopped before expanding every word (two fields a word).
     assert len(scanned) < 2 * len(words)
+
+
+def test_only_the_first_fuzzy_words_allow_a_mistake() -> None:
+    parsed = querylang.parse("alpha~ bravo~ charlie~ delta~ echo~ foxtrot~")
+    kinds = [clause.kind for clause in parsed.clauses()]
+    assert kinds == ["fuzzy"] * querylang.MAX_FUZZY_WORDS + ["word"] * 2
+    assert f"Only the first {querylang.MAX_FUZZY_WORDS} words~" in " ".join(parsed.messages)
+    assert [c.text for c in parsed.clauses()][-1] == "foxtrot"
