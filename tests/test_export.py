@@ -507,6 +507,24 @@ def test_cell_writes_values_and_neutralises_only_text_for_spreadsheets() -> None
     assert export.cell('Ёлки, "да"', spreadsheet=True) == 'Ёлки, "да"'
 
 
+def test_stream_csv_writes_each_value_as_its_cell() -> None:
+    """The plain dialect leaves values to the csv writer: it must write what cell() would."""
+    body = [(None, 0, -5, 1.5, "=1+1", 'a, "b"', "x\r\ny", "")]
+    for spreadsheet in (False, True):
+        expected = io.StringIO()
+        writer = csv.writer(expected, lineterminator="\r\n")
+        writer.writerows([["h"] * 8, [export.cell(value, spreadsheet) for value in body[0]]])
+        bom = export.BOM if spreadsheet else ""
+        assert "".join(export.stream_csv(["h"] * 8, body, spreadsheet)) == bom + expected.getvalue()
+    plain = "".join(export.stream_csv(["h"] * 8, body))
+    assert plain == 'h,h,h,h,h,h,h,h\r\n,0,-5,1.5,=1+1,"a, ""b""","x\r\ny",\r\n'
+
+
+def test_stream_csv_yields_no_empty_chunk() -> None:
+    chunks = list(export.stream_csv(["n"], ([n] for n in range(2 * export.CHUNK_ROWS))))
+    assert len(chunks) == 2 and all(chunk.endswith("\r\n") for chunk in chunks)
+
+
 # 5. The same dataset version exports the same bytes in any time zone and locale.
 
 
