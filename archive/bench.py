@@ -79,13 +79,13 @@ def measure(
     """Build the corpus, database and index in ``folder`` and take every measure."""
     corpus_file, database_file = folder / "corpus.json", folder / "archive.sqlite3"
     started = time.perf_counter()
-    counts = corpus.write(corpus_file, size, seed, statements)
+    counts, corpus_files = corpus.write(corpus_file, size, seed, statements)
     click.echo(f"bench: corpus written in {time.perf_counter() - started:.1f} s", err=True)
     database = benchdata.migrated(database_file)
     index = SearchIndex(folder / "index", database)
     rows: list[Row] = []
     try:
-        rows.append(benchdata.measure_import(corpus_file, database, folder / "anchor.sqlite3"))
+        rows.append(benchdata.measure_import(corpus_files, database, folder / "anchor.sqlite3"))
         rows.append(benchdata.measure_index(index, folder / "fts.sqlite3"))
         queries, words = benchsearch.pick_queries(database_file)
         timings = benchsearch.time_searches(index, folder / "fts.sqlite3", queries)

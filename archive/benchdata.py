@@ -133,9 +133,9 @@ def timed(action: Callable[[], Any]) -> tuple[Any, float]:
 # Import.
 
 
-def measure_import(corpus: Path, database: Database, anchor: Path) -> Row:
+def measure_import(corpus: list[Path], database: Database, anchor: Path) -> Row:
     """Import the corpus into the (empty, migrated) database; copy its rows as the anchor."""
-    result, seconds = timed(lambda: importer.run(database, [corpus]))
+    result, seconds = timed(lambda: importer.run(database, corpus))
     migrated(anchor).dispose()
     rows, tables, anchor_seconds = copy_rows(Path(str(database.url.database)), anchor)
     return Row(

@@ -132,15 +132,18 @@ def export_command(folder: Path, spreadsheet: bool) -> None:
 @click.option("--seed", default=1, show_default=True, help="Seed; the same seed, the same bytes.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def corpus_command(size: str, seed: int, out: Path) -> None:
-    """Write a deterministic synthetic (fake) corpus as one JSON import document."""
+    """Write a deterministic synthetic (fake) corpus as JSON import documents (one per 20,000
+    statements)."""
     from archive import corpus
 
     started = time.perf_counter()
-    counts = corpus.write(out, size, seed)
+    counts, files = corpus.write(out, size, seed)
     for kind, number in counts.as_dict().items():
         click.echo(f"{kind + ':':<14} {number:>10,}")
     elapsed = time.perf_counter() - started
-    click.echo(f"wrote {out} ({out.stat().st_size:,} bytes) in {elapsed:.1f} s")
+    for path in files:
+        click.echo(f"wrote {path} ({path.stat().st_size:,} bytes)")
+    click.echo(f"in {elapsed:.1f} s; import the files together, in one command")
 
 
 def _import(paths: list[Path], actor: str) -> None:

@@ -26,6 +26,7 @@ import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -33,6 +34,7 @@ from archive import vocab
 
 FORMAT = "dissent-archive/1"
 SIZES = {"S": 1_000, "M": 20_000, "L": 100_000}
+STATEMENTS_PER_FILE = 20_000  # statements in one import document (M: about 120 MB)
 SIGNATURES_PER_STATEMENT = 10
 REGIONS = 80
 
@@ -383,24 +385,46 @@ def generate(size: str, seed: int = 1, statements: int | None = None) -> dict[st
     }
 
 
-def write(path: Path, size: str, seed: int = 1, statements: int | None = None) -> Counts:
-    """Write the corpus to ``path`` as one JSON document, statement by statement."""
+def write(
+    path: Path, size: str, seed: int = 1, statements: int | None = None
+) -> tuple[Counts, list[Path]]:
+    """Write the corpus as JSON import documents, statement by statement; return its counts
+    and the files written, to be imported together.
+
+    ``path`` holds the districts, the people and the first STATEMENTS_PER_FILE statements;
+    further statements go to ``<stem>.2.json``, ``<stem>.3.json`` and so on, so that no file
+    reaches the importer's limit (size L is 600 MB of JSON). The sources and events the
+    statements cite close the last file.
+    """
     plan = _plan(size, seed, statements)
     sources: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
-    with path.open("w", encoding="utf-8", newline="\n") as out:
+    files = [path]
+    every = _statements(plan, sources, events)
+    out = path.open("w", encoding="utf-8", newline="\n")
+    try:
         out.write(f'{{"format": "{FORMAT}",\n')
         _write_list(out, "districts", iter(plan.districts))
         out.write(",\n")
         _write_list(out, "people", iter(plan.people))
         out.write(",\n")
-        _write_list(out, "statements", _statements(plan, sources, events))
+        _write_list(out, "statements", islice(every, STATEMENTS_PER_FILE))
+        while (following := next(every, None)) is not None:
+            out.write("}\n")
+            out.close()
+            files.append(path.with_name(f"{path.stem}.{len(files) + 1}{path.suffix}"))
+            out = files[-1].open("w", encoding="utf-8", newline="\n")
+            out.write(f'{{"format": "{FORMAT}",\n')
+            rest = islice(every, STATEMENTS_PER_FILE - 1)
+            _write_list(out, "statements", chain([following], rest))
         out.write(",\n")
         _write_list(out, "sources", iter(sources))
         out.write(",\n")
         _write_list(out, "events", iter(events))
         out.write("}\n")
-    return plan.counts
+    finally:
+        out.close()
+    return plan.counts, files
 
 
 def counts_of(document: dict[str, Any]) -> Counts:

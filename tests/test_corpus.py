@@ -23,7 +23,9 @@ LATIN = re.compile(r"[A-Za-z]")
 def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, corpus.Counts]:
     """Return a 200-statement corpus written to a file, and its counts."""
     path = tmp_path_factory.mktemp("corpus") / "small.json"
-    return path, corpus.write(path, "S", seed=7, statements=200)
+    counts, files = corpus.write(path, "S", seed=7, statements=200)
+    assert files == [path]
+    return path, counts
 
 
 def _document(path: Path) -> dict[str, Any]:
@@ -33,7 +35,7 @@ def _document(path: Path) -> dict[str, Any]:
 
 def test_same_seed_gives_same_bytes_and_another_seed_differs(tmp_path: Path) -> None:
     first, second, other = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"
-    counts = corpus.write(first, "S", seed=1)
+    counts, _files = corpus.write(first, "S", seed=1)
     corpus.write(second, "S", seed=1)
     corpus.write(other, "S", seed=2)
     assert first.read_bytes() == second.read_bytes()
@@ -124,3 +126,23 @@ def test_cli_writes_the_document(runner: FlaskCliRunner, tmp_path: Path) -> None
 def test_unknown_size_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown size"):
         corpus.targets("XL")
+
+
+def test_a_large_corpus_is_written_in_several_documents_imported_together(
+    db: Database, small: tuple[Path, corpus.Counts], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(corpus, "STATEMENTS_PER_FILE", 70)
+    path = small[0].with_name("split.json")
+    counts, files = corpus.write(path, "S", seed=7, statements=200)
+    assert counts == small[1]
+    assert [f.name for f in files] == ["split.json", "split.2.json", "split.3.json"]
+    documents = [_document(f) for f in files]
+    assert [len(d["statements"]) for d in documents] == [70, 70, 60]
+    assert "sources" in documents[-1] and "sources" not in documents[0]
+    # Together, the same records as the single document.
+    whole = _document(small[0])
+    assert [s for d in documents for s in d["statements"]] == whole["statements"]
+    assert documents[-1]["sources"] == whole["sources"]
+    importer.run(db, files)
+    assert row_counts(db)["statements"] == 200
+    assert row_counts(db)["sources"] == counts.sources
