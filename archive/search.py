@@ -701,6 +701,10 @@ class _BM25F(BM25F):  # type: ignore[misc]
         return scorer
 
 
+# Whoosh's one-byte field lengths decoded (0, no length, counts as 1, as Whoosh's scorer has it).
+_BYTE_LENGTHS = np.array([byte_to_length(byte) or 1 for byte in range(256)], dtype=np.int64)
+
+
 def _field_lengths(reader: Any, fieldname: str) -> npt.NDArray[np.int64] | None:
     """Return a segment's length of one field in every document (as Whoosh stores lengths,
     one byte each), read once; None for a reader that is not one segment's."""
@@ -713,7 +717,7 @@ def _field_lengths(reader: Any, fieldname: str) -> npt.NDArray[np.int64] | None:
         column = perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
         if column is not None:  # a column of one byte per document, shorter where all are 0
             raw = column._dbfile.get(column._basepos, column._count)
-            lengths[: len(raw)] = [byte_to_length(byte) or 1 for byte in raw]
+            lengths[: len(raw)] = _BYTE_LENGTHS[np.frombuffer(raw, dtype=np.uint8)]
         cache[fieldname] = lengths
     return cache[fieldname]
 
