@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import time
@@ -14,14 +15,52 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
-from archive import bench, export, importer, migrate, records
-from archive.db import get_db
-from archive.search import get_index
-from archive.store import Tally, dataset_version
-from archive.tables import TABLES
+from archive.data import migrations
+from archive.data.revisions import Tally, dataset_version
+from archive.export import dialects
+from archive.export.package import datapackage
+from archive.importing import fields, importer
+from archive.importing.tables import TABLES
+from archive.web.context import get_db, get_index
 
-DEMO = Path(__file__).resolve().parent / "demo" / "seed.json"
 PROGRESS_THRESHOLD = 2000
+# Commands of the benchmark package, which the app never imports: each is named here with its
+# summary (for ``archive --help``) and loaded only when it runs or shows its own help.
+LAZY_COMMANDS = {
+    "bench": (
+        "archive.bench.command:bench_command",
+        "Measure the archive against anchors run on the same data.",
+    ),
+    "corpus": (
+        "archive.bench.command:corpus_command",
+        "Write a deterministic synthetic (fake) corpus as JSON import documents.",
+    ),
+}
+
+
+class LazyCommand(click.Command):
+    """A command known by name and summary, imported from ``module:attribute`` only when it
+    runs or shows its help (``archive --help`` lists it without importing it)."""
+
+    def __init__(self, name: str, target: str, summary: str) -> None:
+        super().__init__(name, help=summary, short_help=summary)
+        self.target = target
+
+    def load(self) -> click.Command:
+        """Import and return the real command."""
+        module, attribute = self.target.split(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        """Parse the arguments with the real command, whose context then runs it."""
+        return self.load().make_context(info_name, args, parent=parent, **extra)
 
 
 def main() -> None:
@@ -36,15 +75,15 @@ def main() -> None:
 @with_appcontext
 def migrate_command() -> None:
     """Upgrade the database schema to the newest migration."""
-    migrate.upgrade(get_db())
-    click.echo(f"database at migration {migrate.head_revision()}")
+    migrations.upgrade(get_db())
+    click.echo(f"database at migration {migrations.head_revision()}")
 
 
 def _actor(_context: click.Context, _parameter: click.Parameter, value: str) -> str:
     """Clean the name the revisions give as their author, as a record's name is cleaned."""
     try:
-        cleaned = records.name(value)
-    except records.Invalid as error:
+        cleaned = fields.name(value)
+    except fields.Invalid as error:
         raise click.BadParameter(str(error)) from None
     if cleaned is None:
         raise click.BadParameter("must not be empty")
@@ -66,7 +105,7 @@ def import_command(files: tuple[Path, ...], actor: str) -> None:
 @with_appcontext
 def demo_command() -> None:
     """Load the demo data (the seed article); loading it again changes nothing."""
-    _import([DEMO], "demo")
+    _import([importer.DEMO], "demo")
 
 
 @click.command("reindex")
@@ -117,33 +156,14 @@ def export_command(folder: Path, spreadsheet: bool) -> None:
         for table in TABLES:
             path = folder / f"{table.name}.csv"
             with path.open("w", encoding="utf-8", newline="") as out:
-                for chunk in export.table_csv(session, table.name, spreadsheet):
+                for chunk in dialects.table_csv(session, table.name, spreadsheet):
                     out.write(chunk)
             click.echo(f"{path.name:<26} {path.stat().st_size:>12,} bytes", err=True)
-        package = export.datapackage(version, datetime.now(UTC), spreadsheet)
+        package = datapackage(version, datetime.now(UTC), spreadsheet)
         (folder / "datapackage.json").write_text(
             json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
     click.echo(f"exported dataset version {version} to {folder}")
-
-
-@click.command("corpus")
-@click.option("--size", type=click.Choice(["S", "M", "L"]), required=True, help="Corpus size.")
-@click.option("--seed", default=1, show_default=True, help="Seed; the same seed, the same bytes.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-def corpus_command(size: str, seed: int, out: Path) -> None:
-    """Write a deterministic synthetic (fake) corpus as JSON import documents (one per 20,000
-    statements)."""
-    from archive import corpus
-
-    started = time.perf_counter()
-    counts, files = corpus.write(out, size, seed)
-    for kind, number in counts.as_dict().items():
-        click.echo(f"{kind + ':':<14} {number:>10,}")
-    elapsed = time.perf_counter() - started
-    for path in files:
-        click.echo(f"wrote {path} ({path.stat().st_size:,} bytes)")
-    click.echo(f"in {elapsed:.1f} s; import the files together, in one command")
 
 
 def _import(paths: list[Path], actor: str) -> None:
@@ -172,7 +192,7 @@ def _summary(tally: Tally) -> str:
 
 
 class _progress:
-    """A progress bar shown only for imports of more than a few thousand records."""
+    """A progress bar shown only for imports of more than a few thousand fields."""
 
     def __enter__(self) -> Callable[[int, int], None]:
         self.bar: Any = None
@@ -195,7 +215,7 @@ class _progress:
 
 def _require_schema() -> None:
     database = get_db()
-    if migrate.current_revision(database) != migrate.head_revision():
+    if migrations.current_revision(database) != migrations.head_revision():
         raise click.ClickException(
             "the database is not at the newest migration: run `archive migrate` first"
         )
@@ -210,8 +230,8 @@ def init_app(app: Flask) -> None:
         reindex_command,
         check_command,
         export_command,
-        corpus_command,
-        bench.bench_command,
     )
     for command in commands:
         app.cli.add_command(command)
+    for name, (target, summary) in LAZY_COMMANDS.items():
+        app.cli.add_command(LazyCommand(name, target, summary))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from archive import models  # noqa: F401  (registers the tables on the metadata)
-from archive.db import Base, Database
+from archive.data import models  # noqa: F401  (registers the tables on the metadata)
+from archive.data.database import Base, Database
 
 config = context.config
 target_metadata = Base.metadata

@@ -23,9 +23,11 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
-from archive import create_app, migrate, models
-from archive.db import Database, get_db
-from archive.store import dataset_version
+from archive import create_app
+from archive.data import migrations, models
+from archive.data.database import Database
+from archive.data.revisions import dataset_version
+from archive.web.context import get_db
 
 TEST_DATABASE_URL = "ARCHIVE_TEST_DATABASE_URL"
 BACKENDS = ("sqlite", "postgresql")
@@ -186,7 +188,7 @@ def migrated_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     if SERVER is None:
         path = folder / "archive.sqlite3"
         database = Database(f"sqlite:///{path}")
-        migrate.upgrade(database)
+        migrations.upgrade(database)
         with database.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         database.dispose()
@@ -196,7 +198,7 @@ def migrated_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     SERVER.create(name=SERVER.template)
     try:
         database = Database(SERVER.url_of(SERVER.template))
-        migrate.upgrade(database)
+        migrations.upgrade(database)
         database.dispose()
         path = folder / "archive.pgtemplate"
         path.write_text(SERVER.template, encoding="utf-8")
@@ -267,7 +269,7 @@ def demo(app: Flask, runner: FlaskCliRunner) -> Flask:
 
 def close(app: Flask) -> None:
     """Close the app's index searcher and database connections."""
-    from archive.search import get_index
+    from archive.web.context import get_index
 
     get_index(app).close()
     get_db(app).dispose()

@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import event
 
-from archive import importer
-from archive.db import Database
+from archive.data.database import Database
+from archive.importing import importer
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 # Inputs that are buttons or hidden, and so need no label.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from whoosh.formats import Positions
 
-from archive import analysis
-from archive.search import SCHEMA
+from archive.index import analysis
+from archive.index.search import SCHEMA
 
 TEXTS = [
     "Мы, депутаты муниципального округа, требуем отставки президента; и это — не шутка.",

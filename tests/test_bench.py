@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask.testing import FlaskCliRunner
 
-from archive.benchreport import Row, percentile
+from archive.bench.report import Row, percentile
 
 SEARCHES = (
     "common word",

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskCliRunner
 
-from archive import corpus, importer
-from archive.db import Database
+from archive.bench import corpus
+from archive.data.database import Database
+from archive.importing import importer
 from tests.conftest import row_counts
 
 CYRILLIC = re.compile(r"[\u0400-\u04ff]")

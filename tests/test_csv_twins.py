@@ -15,10 +15,11 @@ import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
-from archive import search
-from archive.db import Database, get_db
-from archive.store import dataset_version
-from archive.tables import TABLES
+from archive.data.database import Database
+from archive.data.revisions import dataset_version
+from archive.importing.tables import TABLES
+from archive.index import search
+from archive.web.context import get_db
 from tests.pages import Node, get_json, get_page, import_records
 from tests.test_routes import check_headers
 

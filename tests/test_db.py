@@ -15,9 +15,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from archive import migrate
-from archive.db import PG_WRITE_LOCK, Database
-from archive.models import Person
+from archive.data import migrations
+from archive.data.database import PG_WRITE_LOCK, Database
+from archive.data.models import Person
 from tests.conftest import new_database
 
 WORKERS = 4
@@ -60,7 +60,7 @@ def _count_concurrently(tmp_path: Path, locked: bool) -> int:
     """Run the workers on a new database and return the counter they leave."""
     url = new_database(tmp_path, "concurrent")
     database = Database(url)
-    migrate.upgrade(database)
+    migrations.upgrade(database)
     with database.writing() as session:
         session.add(Person(key="counter", name="Counter", description="0"))
     context = multiprocessing.get_context("spawn")
@@ -92,7 +92,7 @@ def test_without_the_write_lock_updates_are_lost(tmp_path: Path) -> None:
 
 def test_a_snapshot_does_not_see_later_commits(tmp_path: Path) -> None:
     database = Database(new_database(tmp_path, "snapshot"))
-    migrate.upgrade(database)
+    migrations.upgrade(database)
     with database.writing() as session:
         session.add(Person(key="p", name="Before"))
     names = select(Person.name).where(Person.key == "p")
@@ -173,7 +173,7 @@ def test_postgresql_snapshots_run_repeatable_read(tmp_path: Path) -> None:
     """Snapshots read at REPEATABLE READ; an ordinary session (READ COMMITTED) would see
     commits made after its first query, which is why exports and rebuilds use snapshots."""
     database = Database(new_database(tmp_path, "isolation"))
-    migrate.upgrade(database)
+    migrations.upgrade(database)
     with database.snapshot() as snapshot:
         assert snapshot.scalar(select(Person.name).limit(1)) is None
         level = snapshot.connection().exec_driver_sql("SHOW transaction_isolation").scalar()

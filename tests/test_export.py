@@ -30,9 +30,8 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import Select, create_mock_engine, func, select
 from sqlalchemy.orm import Session
 
-from archive import export, importer
-from archive.db import Database, get_db
-from archive.models import (
+from archive.data.database import Database
+from archive.data.models import (
     Demand,
     District,
     DistrictName,
@@ -49,9 +48,12 @@ from archive.models import (
     statement_districts,
     statement_sources,
 )
-from archive.readers import FORMAT
-from archive.store import dataset_version
-from archive.tables import TABLES
+from archive.data.revisions import dataset_version
+from archive.export import dialects, rows
+from archive.importing import importer
+from archive.importing.readers import FORMAT
+from archive.importing.tables import TABLES
+from archive.web.context import get_db
 from tests.conftest import close, make_app, new_database, row_counts
 
 # pandas ships without type information; it is a test dependency (pyproject's [test] extra).
@@ -498,13 +500,13 @@ def test_awkward_text_survives_plain_and_is_neutralised_for_spreadsheets(
 
 
 def test_cell_writes_values_and_neutralises_only_text_for_spreadsheets() -> None:
-    assert export.cell(None) == "" and export.cell(None, spreadsheet=True) == ""
-    assert export.cell(0) == "0" and export.cell(120, spreadsheet=True) == "120"
+    assert dialects.cell(None) == "" and dialects.cell(None, spreadsheet=True) == ""
+    assert dialects.cell(0) == "0" and dialects.cell(120, spreadsheet=True) == "120"
     for start in ("=", "+", "-", "@", "\t", "\r"):
-        assert export.cell(f"{start}1+1") == f"{start}1+1"
-        assert export.cell(f"{start}1+1", spreadsheet=True) == f"'{start}1+1"
-    assert export.cell("a=1", spreadsheet=True) == "a=1"
-    assert export.cell('Ёлки, "да"', spreadsheet=True) == 'Ёлки, "да"'
+        assert dialects.cell(f"{start}1+1") == f"{start}1+1"
+        assert dialects.cell(f"{start}1+1", spreadsheet=True) == f"'{start}1+1"
+    assert dialects.cell("a=1", spreadsheet=True) == "a=1"
+    assert dialects.cell('Ёлки, "да"', spreadsheet=True) == 'Ёлки, "да"'
 
 
 def test_stream_csv_writes_each_value_as_its_cell() -> None:
@@ -513,15 +515,17 @@ def test_stream_csv_writes_each_value_as_its_cell() -> None:
     for spreadsheet in (False, True):
         expected = io.StringIO()
         writer = csv.writer(expected, lineterminator="\r\n")
-        writer.writerows([["h"] * 8, [export.cell(value, spreadsheet) for value in body[0]]])
-        bom = export.BOM if spreadsheet else ""
-        assert "".join(export.stream_csv(["h"] * 8, body, spreadsheet)) == bom + expected.getvalue()
-    plain = "".join(export.stream_csv(["h"] * 8, body))
+        writer.writerows([["h"] * 8, [dialects.cell(value, spreadsheet) for value in body[0]]])
+        bom = dialects.BOM if spreadsheet else ""
+        assert (
+            "".join(dialects.stream_csv(["h"] * 8, body, spreadsheet)) == bom + expected.getvalue()
+        )
+    plain = "".join(dialects.stream_csv(["h"] * 8, body))
     assert plain == 'h,h,h,h,h,h,h,h\r\n,0,-5,1.5,=1+1,"a, ""b""","x\r\ny",\r\n'
 
 
 def test_stream_csv_yields_no_empty_chunk() -> None:
-    chunks = list(export.stream_csv(["n"], ([n] for n in range(2 * export.CHUNK_ROWS))))
+    chunks = list(dialects.stream_csv(["n"], ([n] for n in range(2 * rows.CHUNK_ROWS))))
     assert len(chunks) == 2 and all(chunk.endswith("\r\n") for chunk in chunks)
 
 
@@ -638,13 +642,13 @@ def test_table_csv_streams_in_chunks_of_rows_in_key_order(
     folder = tmp_path / "export"
     export_cli(runner, folder)
     with db.session() as session:
-        chunks = list(export.table_csv(session, "people"))
+        chunks = list(dialects.table_csv(session, "people"))
     assert len(chunks) > 1
-    assert len(chunks) >= 1200 // export.CHUNK_ROWS
+    assert len(chunks) >= 1200 // rows.CHUNK_ROWS
     for chunk in chunks:
         assert chunk.endswith("\r\n")  # a chunk holds whole rows
     assert "".join(chunks).encode("utf-8") == (folder / "people.csv").read_bytes()
-    assert chunks[0].count("\r\n") == export.CHUNK_ROWS + 1  # the header and a chunk of rows
+    assert chunks[0].count("\r\n") == rows.CHUNK_ROWS + 1  # the header and a chunk of rows
 
     keys = [row["key"] for row in parse((folder / "people.csv").read_bytes())]
     assert len(keys) == 1200
@@ -652,7 +656,7 @@ def test_table_csv_streams_in_chunks_of_rows_in_key_order(
     assert keys[:4] == ["k-0", "k-1", "k-10", "k-100"]  # "-" < "0" < "_" < letters, bytewise
     assert keys.index("k-5") < keys.index("k05") < keys.index("k5") < keys.index("k_5")
     with db.session() as session:
-        assert [row[0] for row in export.rows(session, "people")] == keys
+        assert [row[0] for row in rows.rows(session, "people")] == keys
 
 
 def test_rows_of_every_table_come_in_key_order(rich: Flask, db: Database) -> None:
@@ -662,8 +666,8 @@ def test_rows_of_every_table_come_in_key_order(rich: Flask, db: Database) -> Non
             columns = [column.name for column in table.columns]
             positions = [columns.index(name) for name in ORDER_KEYS[table.name]]
             keys = [
-                tuple(export.cell(row[i]).encode("utf-8") for i in positions)
-                for row in export.rows(session, table.name)
+                tuple(dialects.cell(row[i]).encode("utf-8") for i in positions)
+                for row in rows.rows(session, table.name)
             ]
             assert keys, table.name
             # Strictly increasing: in bytewise order, and no key twice.
@@ -676,7 +680,7 @@ def test_on_postgresql_rows_are_ordered_bytewise_with_no_language_first() -> Non
     engine = create_mock_engine("postgresql://", lambda *args, **kwargs: None)
     session = Session(bind=cast(Any, engine))
     for table in TABLES:
-        query = export.ROWS[table.name](session)
+        query = rows.ROWS[table.name](session)
         if not isinstance(query, Select):
             continue  # statements: two queries merged as they are read
         terms = str(query.compile(dialect=engine.dialect)).split("ORDER BY", 1)[1].split(",")

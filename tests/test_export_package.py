@@ -18,9 +18,9 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from frictionless import Report, validate
 
-from archive import export
-from archive.db import Database
-from archive.store import dataset_version
+from archive.data.database import Database
+from archive.data.revisions import dataset_version
+from archive.export import package
 from tests.test_export import (
     RICH,
     TABLE_NAMES,
@@ -172,10 +172,10 @@ def test_datapackage_declares_keys_references_codebook_and_version(
 
 def test_datapackage_tells_the_time_of_export_in_utc() -> None:
     auckland = datetime(2024, 3, 1, 12, 0, 30, 123456, tzinfo=ZoneInfo("Pacific/Auckland"))
-    package = export.datapackage(7, auckland)
-    assert package["created"] == "2024-02-29T23:00:30Z"
-    assert package["dataset_version"] == 7
-    assert {r["encoding"] for r in export.datapackage(7, auckland, True)["resources"]} == {
+    described = package.datapackage(7, auckland)
+    assert described["created"] == "2024-02-29T23:00:30Z"
+    assert described["dataset_version"] == 7
+    assert {r["encoding"] for r in package.datapackage(7, auckland, True)["resources"]} == {
         "utf-8-sig"
     }
 
@@ -275,9 +275,9 @@ def test_zip_holds_the_cli_export_and_is_reproducible(
     folder = tmp_path / "export"
     export_cli(runner, folder, spreadsheet=spreadsheet)
     with db.session() as session:
-        chunks = list(export.stream_zip(session, CREATED, spreadsheet=spreadsheet))
+        chunks = list(package.stream_zip(session, CREATED, spreadsheet=spreadsheet))
     with db.session() as session:
-        again = b"".join(export.stream_zip(session, CREATED, spreadsheet=spreadsheet))
+        again = b"".join(package.stream_zip(session, CREATED, spreadsheet=spreadsheet))
     data = b"".join(chunks)
     assert len(chunks) > 1  # streamed, not built whole
     assert data == again
@@ -299,7 +299,7 @@ def test_zip_holds_the_cli_export_and_is_reproducible(
 
     # Another time of export changes datapackage.json alone.
     with db.session() as session:
-        later = b"".join(export.stream_zip(session, datetime(2025, 6, 1, tzinfo=UTC), spreadsheet))
+        later = b"".join(package.stream_zip(session, datetime(2025, 6, 1, tzinfo=UTC), spreadsheet))
     later_archive = zipfile.ZipFile(io.BytesIO(later))
     for name in TABLE_NAMES:
         assert later_archive.read(f"{name}.csv") == files[name], name

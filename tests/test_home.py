@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from archive.db import Database
-from archive.views.chart import month_chart
+from archive.data.database import Database
+from archive.web.chart import month_chart
 from tests.pages import Node, check_page, get_page, import_records, recorded_sql, tables_read
 
 RESIGNATION = "2022-09-municipal-deputies-demand-putin-resignation"

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from archive import importer, store
-from archive.db import Database
-from archive.models import District, Source
+from archive.data import revisions
+from archive.data.database import Database
+from archive.data.models import District, Source
+from archive.importing import importer
 
 
 def _import(db: Database, path: Path, document: dict[str, Any]) -> None:
@@ -32,7 +33,7 @@ def _parents(db: Database, model: Any, column: str) -> dict[str, str | None]:
 def test_references_to_records_of_a_later_chunk(
     db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store, "INSERT_CHUNK", 2)
+    monkeypatch.setattr(revisions, "INSERT_CHUNK", 2)
     district = {"kind": "municipal_okrug"}
     _import(
         db,

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from archive import importer
-from archive.cli import DEMO
-from archive.db import Database
-from archive.models import Changeset, Revision, Signature, Source, Statement
+from archive.data.database import Database
+from archive.data.models import Changeset, Revision, Signature, Source, Statement
+from archive.importing import importer
+from archive.importing.importer import DEMO
 from tests.conftest import row_counts
 
 RESIGNATION = "2022-09-municipal-deputies-demand-putin-resignation"
@@ -131,7 +131,7 @@ def test_inline_person_gets_a_derived_key(demo: Any, db: Database) -> None:
     ],
 )
 def test_person_key_rule(name: str, key: str) -> None:
-    from archive.records import person_key_for
+    from archive.importing.fields import person_key_for
 
     assert person_key_for(name) == key
 
@@ -150,7 +150,7 @@ def test_csv_tables_import_and_reimport_unchanged(app: Any, db: Database, tmp_pa
     first = importer.run(db, [tmp_path])
     assert first.tally.counts["person"] == {"created": 2}
     with db.session() as session:
-        from archive.store import Rows, snapshot
+        from archive.data.snapshots import Rows, snapshot
 
         ivan = snapshot("person", Rows(session).get("person", "ivan-petrov"))
     assert ivan == {

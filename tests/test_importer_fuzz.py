@@ -9,9 +9,9 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from archive import importer
-from archive.db import Database
-from archive.records import KINDS
+from archive.data.database import Database
+from archive.importing import importer
+from archive.importing.fields import KINDS
 from tests.conftest import row_counts
 
 FIELD_NAMES = sorted({name for fields in KINDS.values() for name in fields} | {"signatures"})

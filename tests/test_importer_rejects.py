@@ -19,11 +19,11 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
-from archive import importer
-from archive.db import Database
-from archive.models import Statement
-from archive.readers import CSV_FIELD_LIMIT, FORMAT
-from archive.records import Problem
+from archive.data.database import Database
+from archive.data.models import Statement
+from archive.importing import importer
+from archive.importing.fields import Problem
+from archive.importing.readers import CSV_FIELD_LIMIT, FORMAT
 from tests.conftest import row_counts
 
 # Keys of the demo data (archive/demo/seed.json).

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import String, inspect
 
-from archive import migrate
-from archive.db import Base, Database
+from archive.data import migrations
+from archive.data.database import Base, Database
 from tests.conftest import close, new_database
 
 
@@ -18,30 +18,30 @@ def _tables(database: Database) -> set[str]:
 
 def test_models_and_migrations_agree(tmp_path: Path) -> None:
     database = Database(new_database(tmp_path, "check"))
-    migrate.upgrade(database)
-    migrate.check(database)  # raises when a model differs from what the migrations build
+    migrations.upgrade(database)
+    migrations.check(database)  # raises when a model differs from what the migrations build
     assert _tables(database) == set(Base.metadata.tables)
     database.dispose()
 
 
 def test_upgrade_downgrade_upgrade_on_empty_database(tmp_path: Path) -> None:
     database = Database(new_database(tmp_path, "roundtrip"))
-    assert migrate.current_revision(database) is None
-    migrate.upgrade(database)
-    assert migrate.current_revision(database) == migrate.head_revision()
-    migrate.downgrade(database)
+    assert migrations.current_revision(database) is None
+    migrations.upgrade(database)
+    assert migrations.current_revision(database) == migrations.head_revision()
+    migrations.downgrade(database)
     assert _tables(database) == set()
-    assert migrate.current_revision(database) is None
-    migrate.upgrade(database)
+    assert migrations.current_revision(database) is None
+    migrations.upgrade(database)
     assert _tables(database) == set(Base.metadata.tables)
-    migrate.check(database)
+    migrations.check(database)
     database.dispose()
 
 
 def test_every_text_column_compares_bytewise(tmp_path: Path) -> None:
     """Text columns sort bytewise: SQLite's own way, the "C" collation on PostgreSQL."""
     database = Database(new_database(tmp_path, "collation"))
-    migrate.upgrade(database)
+    migrations.upgrade(database)
     expected = "C" if database.engine.dialect.name == "postgresql" else None
     with database.engine.connect() as conn:
         inspector = inspect(conn)
@@ -70,7 +70,7 @@ def test_migrate_command_upgrades(tmp_path: Path) -> None:
     try:
         result = app.test_cli_runner().invoke(args=["migrate"])
         assert result.exit_code == 0, result.output
-        assert f"database at migration {migrate.head_revision()}" in result.output
+        assert f"database at migration {migrations.head_revision()}" in result.output
     finally:
         close(app)
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from archive.db import Database
-from archive.tree import DistrictNode, DistrictTree
-from archive.views import districts, listing
+from archive.data.database import Database
+from archive.reads.tree import DistrictNode, DistrictTree
+from archive.web import districts, listing
 from tests.pages import Node, check_page, get_json, get_page, import_records
 
 RESIGNATION = "2022-09-municipal-deputies-demand-putin-resignation"

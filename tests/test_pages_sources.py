@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from archive.db import Database
-from archive.models import Source
+from archive.data.database import Database
+from archive.data.models import Source
 from tests.pages import Node, check_page, get_json, get_page, import_records
 
 INKL = "inkl-mirror-2022-09-putin-quit"

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from archive.db import Database
-from archive.store import dataset_version
-from archive.views import statements as statement_views
+from archive.data.database import Database
+from archive.data.revisions import dataset_version
+from archive.web import statements as statement_views
 from tests.pages import (
     Node,
     check_page,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from archive import config, importer
-from archive.db import Database
-from archive.records import KINDS
-from archive.tables import TABLES
+from archive import config
+from archive.data.database import Database
+from archive.importing import importer
+from archive.importing.fields import KINDS
+from archive.importing.tables import TABLES
 from tests.conftest import TEST_DATABASE_URL
 
 ROOT = Path(__file__).resolve().parent.parent

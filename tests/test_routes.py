@@ -12,7 +12,7 @@ from flask import Flask
 from werkzeug.routing import PathConverter, Rule
 from werkzeug.test import TestResponse
 
-from archive.views import SECURITY_HEADERS
+from archive.web import SECURITY_HEADERS
 
 MISSING_KEY = "no-such-key"
 MISSING_PATH = "no/such/key"

@@ -15,10 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from archive import create_app, importer
-from archive.db import Database, get_db
-from archive.models import Statement
-from archive.search import SearchIndex, get_index, run_search
+from archive import create_app
+from archive.data.database import Database
+from archive.data.models import Statement
+from archive.importing import importer
+from archive.index.search import SearchIndex, run_search
+from archive.web.context import get_db, get_index
 from tests.conftest import close, make_app
 
 RESIGNATION = "2022-09-municipal-deputies-demand-putin-resignation"

@@ -9,9 +9,12 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from archive import corpus, importer, querylang, search
-from archive.db import Database
-from archive.search import get_index, run_search
+from archive.bench import corpus
+from archive.data.database import Database
+from archive.importing import importer
+from archive.index import querylang, search
+from archive.index.search import run_search
+from archive.web.context import get_index
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from flask.testing import FlaskCliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from archive.views import search as search_views
+from archive.web import search as search_views
 from tests.pages import Node, parse, recorded_sql
 
 RESIGNATION = "2022-09-municipal-deputies-demand-putin-resignation"

@@ -14,10 +14,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from archive import analysis, corpus, importer, querylang, search
-from archive.db import Database
-from archive.models import Statement
-from archive.search import get_index
+from archive.bench import corpus
+from archive.data.database import Database
+from archive.data.models import Statement
+from archive.importing import importer
+from archive.index import analysis, querylang, search
+from archive.web.context import get_index
 
 
 @pytest.fixture

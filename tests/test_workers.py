@@ -34,10 +34,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from archive import corpus, importer, search
-from archive.db import Database, get_db
-from archive.models import District, Revision, Statement
-from archive.search import get_index, run_search
+from archive.bench import corpus
+from archive.data.database import Database
+from archive.data.models import District, Revision, Statement
+from archive.importing import importer
+from archive.index import search
+from archive.index.search import run_search
+from archive.web.context import get_db, get_index
 from tests.conftest import close, row_counts
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,0 +1,272 @@
+"""The archive's tables, as typed SQLAlchemy declarations (the migrations are the truth)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeEngine
+
+from archive.data.database import Base
+
+
+def Str(length: int | None = None) -> TypeEngine[str]:
+    """Return a string type (``Text`` without a length) that compares and sorts bytewise.
+
+    SQLite compares text bytewise (its BINARY collation). PostgreSQL would follow the
+    database's locale (in English ``b`` before ``K2`` and ``k_1`` before ``k-1``, and ``lower``
+    folding Cyrillic too), so there the column has the "C" collation: lists, key ranges and
+    ``lower`` give the same answers on both.
+    """
+    plain = String(length) if length else Text()
+    bytewise = String(length, collation="C") if length else Text(collation="C")
+    return plain.with_variant(bytewise, "postgresql")
+
+
+LongText = Str()
+# Dates are ISO 8601 strings that keep their precision: "2022", "2022-09" or "2022-09-12".
+DateText = Str(10)
+
+statement_sources = Table(
+    "statement_sources",
+    Base.metadata,
+    Column("statement_id", ForeignKey("statements.id", ondelete="CASCADE"), primary_key=True),
+    Column("source_id", ForeignKey("sources.id"), primary_key=True, index=True),
+)
+statement_districts = Table(
+    "statement_districts",
+    Base.metadata,
+    Column("statement_id", ForeignKey("statements.id", ondelete="CASCADE"), primary_key=True),
+    Column("district_id", ForeignKey("districts.id"), primary_key=True, index=True),
+)
+signature_sources = Table(
+    "signature_sources",
+    Base.metadata,
+    Column("signature_id", ForeignKey("signatures.id", ondelete="CASCADE"), primary_key=True),
+    Column("source_id", ForeignKey("sources.id"), primary_key=True, index=True),
+)
+event_people = Table(
+    "event_people",
+    Base.metadata,
+    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("person_id", ForeignKey("people.id"), primary_key=True, index=True),
+)
+event_sources = Table(
+    "event_sources",
+    Base.metadata,
+    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("source_id", ForeignKey("sources.id"), primary_key=True, index=True),
+)
+
+
+class District(Base):
+    __tablename__ = "districts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(Str(200), unique=True)
+    name: Mapped[str] = mapped_column(Str(300))
+    kind: Mapped[str] = mapped_column(Str(32))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
+
+    parent: Mapped[District | None] = relationship(remote_side=[id])
+    names: Mapped[list[DistrictName]] = relationship(
+        cascade="all, delete-orphan", order_by="(DistrictName.language, DistrictName.name)"
+    )
+
+
+class DistrictName(Base):
+    """A district's name in another language (``language`` set) or a variant spelling."""
+
+    __tablename__ = "district_names"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(
+        ForeignKey("districts.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(Str(300))
+    language: Mapped[str | None] = mapped_column(Str(35))
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(Str(200), unique=True)
+    name: Mapped[str] = mapped_column(Str(300))
+    description: Mapped[str | None] = mapped_column(LongText)
+
+    names: Mapped[list[PersonName]] = relationship(
+        cascade="all, delete-orphan", order_by="(PersonName.language, PersonName.name)"
+    )
+
+
+class PersonName(Base):
+    """A person's name in another script (``language`` set) or a variant spelling."""
+
+    __tablename__ = "person_names"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(Str(300))
+    language: Mapped[str | None] = mapped_column(Str(35))
+
+
+class Source(Base):
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(Str(200), unique=True)
+    url: Mapped[str | None] = mapped_column(Str(2000), unique=True)
+    kind: Mapped[str] = mapped_column(Str(32))
+    publisher: Mapped[str | None] = mapped_column(Str(300))
+    author: Mapped[str | None] = mapped_column(Str(300))
+    title: Mapped[str | None] = mapped_column(LongText)
+    published: Mapped[str | None] = mapped_column(DateText)
+    accessed: Mapped[str | None] = mapped_column(DateText)
+    archive_url: Mapped[str | None] = mapped_column(Str(2000))
+    cites_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"), index=True)
+    capture_text: Mapped[str | None] = mapped_column(LongText)
+    capture_sha256: Mapped[str | None] = mapped_column(Str(64), index=True)
+
+    cites: Mapped[Source | None] = relationship(remote_side=[id])
+
+
+class Statement(Base):
+    __tablename__ = "statements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(Str(200), unique=True)
+    title: Mapped[str] = mapped_column(LongText)
+    kind: Mapped[str] = mapped_column(Str(32))
+    date: Mapped[str | None] = mapped_column(DateText, index=True)
+    language: Mapped[str | None] = mapped_column(Str(35))
+    text: Mapped[str | None] = mapped_column(LongText)
+    addressee: Mapped[str | None] = mapped_column(Str(300))
+    reported_signatories: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[str | None] = mapped_column(LongText)
+
+    demands: Mapped[list[Demand]] = relationship(
+        cascade="all, delete-orphan", order_by="Demand.position"
+    )
+    translations: Mapped[list[Translation]] = relationship(
+        cascade="all, delete-orphan", order_by="Translation.language"
+    )
+    sources: Mapped[list[Source]] = relationship(secondary=statement_sources, order_by="Source.key")
+    # Where its signatories hold office, as reported, including those not named.
+    districts: Mapped[list[District]] = relationship(
+        secondary=statement_districts, order_by="District.key"
+    )
+    signatures: Mapped[list[Signature]] = relationship(
+        back_populates="statement", cascade="all, delete-orphan", order_by="Signature.position"
+    )
+
+
+class Demand(Base):
+    """A tag naming what a statement demands (resignation, impeachment, end_war...)."""
+
+    __tablename__ = "statement_demands"
+    __table_args__ = (UniqueConstraint("statement_id", "demand"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    demand: Mapped[str] = mapped_column(Str(64), index=True)
+
+
+class Translation(Base):
+    __tablename__ = "translations"
+    __table_args__ = (UniqueConstraint("statement_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(Str(35))
+    text: Mapped[str] = mapped_column(LongText)
+    translator: Mapped[str | None] = mapped_column(Str(300))
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"), index=True)
+
+    source: Mapped[Source | None] = relationship()
+
+
+class Signature(Base):
+    """A person's part in a statement, with the role and district held at the time."""
+
+    __tablename__ = "signatures"
+    __table_args__ = (
+        UniqueConstraint("statement_id", "person_id"),
+        # A statement's page reads its signatures a page at a time, in its order.
+        Index("ix_signatures_statement_position", "statement_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str | None] = mapped_column(Str(300))
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
+    stance: Mapped[str] = mapped_column(Str(32))
+    withdrawn: Mapped[str | None] = mapped_column(DateText)
+    withdrawal_source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
+    note: Mapped[str | None] = mapped_column(LongText)
+
+    statement: Mapped[Statement] = relationship(back_populates="signatures")
+    person: Mapped[Person] = relationship()
+    district: Mapped[District | None] = relationship()
+    withdrawal_source: Mapped[Source | None] = relationship()
+    sources: Mapped[list[Source]] = relationship(secondary=signature_sources, order_by="Source.key")
+
+
+class Event(Base):
+    """What happened to people, or because of a statement, afterwards."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(Str(200), unique=True)
+    date: Mapped[str | None] = mapped_column(DateText, index=True)
+    kind: Mapped[str] = mapped_column(Str(32))
+    statement_id: Mapped[int | None] = mapped_column(ForeignKey("statements.id"), index=True)
+    description: Mapped[str | None] = mapped_column(LongText)
+
+    statement: Mapped[Statement | None] = relationship()
+    people: Mapped[list[Person]] = relationship(secondary=event_people, order_by="Person.key")
+    sources: Mapped[list[Source]] = relationship(secondary=event_sources, order_by="Source.key")
+
+
+class Changeset(Base):
+    """One write transaction: an import, a demo load, an edit."""
+
+    __tablename__ = "changesets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column()
+    actor: Mapped[str] = mapped_column(Str(300))
+    summary: Mapped[str | None] = mapped_column(LongText)
+
+
+class Revision(Base):
+    """One change to one record, with the record before and after; its id is a dataset version."""
+
+    __tablename__ = "revisions"
+    __table_args__ = (Index("ix_revisions_record", "record_type", "record_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    changeset_id: Mapped[int] = mapped_column(ForeignKey("changesets.id"), index=True)
+    record_type: Mapped[str] = mapped_column(Str(32))
+    record_key: Mapped[str] = mapped_column(Str(420))
+    action: Mapped[str] = mapped_column(Str(8))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    changeset: Mapped[Changeset] = relationship()

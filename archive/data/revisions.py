@@ -1,0 +1,193 @@
+"""Revisioned writes: every change to a record is compared with what is stored, written
+only where it differs, and kept as a revision (before and after) in a changeset naming who made
+it. The dataset version is the newest revision's id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from archive.data.batches import batched
+from archive.data.models import (
+    Changeset,
+    Revision,
+)
+from archive.data.snapshots import MODELS, Record, Rows, snapshot
+from archive.data.writes import (
+    Ids,
+    apply,
+    insert_links,
+    insert_new,
+    insert_rows,
+    set_self_references,
+    table_of,
+)
+
+# Rows per bulk insert of new records, which bounds the memory of one statement's parameters.
+INSERT_CHUNK = 5000
+# The order in which kinds are written, so that a record's references exist before it.
+WRITE_ORDER = ("district", "source", "person", "statement", "signature", "event")
+
+
+def record_key(kind: str, record: Mapping[str, Any]) -> str:
+    """Return the natural key of a record (a signature's is statement/person)."""
+    if kind == "signature":
+        return f"{record['statement']}/{record['person']}"
+    return str(record["key"])
+
+
+def dataset_version(session: Session) -> int:
+    """Return the dataset version: the id of the newest revision (0 for an empty archive)."""
+    return session.scalar(select(func.max(Revision.id))) or 0
+
+
+def existing_keys(session: Session, kind: str, keys: Iterable[str]) -> set[str]:
+    """Return which of ``keys`` name stored records of ``kind``."""
+    model = MODELS[kind]
+    wanted = sorted(set(keys))
+    found: set[str] = set()
+    for chunk in batched(wanted):
+        found.update(session.scalars(select(model.key).where(model.key.in_(chunk))))
+    return found
+
+
+@dataclass
+class Tally:
+    """What a write did, per kind: created, updated, unchanged, deleted."""
+
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def add(self, kind: str, outcome: str) -> None:
+        """Count one outcome for one kind."""
+        per_kind = self.counts.setdefault(kind, {})
+        per_kind[outcome] = per_kind.get(outcome, 0) + 1
+
+    def changed(self) -> int:
+        """Return how many records were created, updated or deleted."""
+        return sum(
+            n
+            for per_kind in self.counts.values()
+            for outcome, n in per_kind.items()
+            if outcome != "unchanged"
+        )
+
+
+@dataclass
+class Writer:
+    """Writes records in one transaction, with a changeset and a revision per change.
+
+    New records go in as plain bulk inserts; stored ones are loaded in chunks, compared as
+    whole records and changed through the ORM only where they differ.
+    """
+
+    session: Session
+    actor: str
+    # Each kind's whole record with every field at its default: a new record is completed
+    # from it, a stored one from its snapshot (the import format's defaults).
+    defaults: Mapping[str, Record]
+    summary: str | None = None
+    rows: Rows = field(init=False)
+    ids: Ids = field(init=False)
+    tally: Tally = field(default_factory=Tally)
+    changeset_id: int | None = None
+
+    def __post_init__(self) -> None:
+        self.rows = Rows(self.session)
+        self.ids = Ids(self.session)
+
+    def _revisions(self, kind: str, changes: list[tuple[str, str, Any, Any]]) -> None:
+        """Write a revision (key, action, before, after) for every change, in one insert."""
+        if not changes:
+            return
+        if self.changeset_id is None:
+            self.changeset_id = insert_rows(
+                self.session,
+                table_of(Changeset),
+                [
+                    {
+                        "created_at": datetime.now(UTC).replace(tzinfo=None),
+                        "actor": self.actor,
+                        "summary": self.summary,
+                    }
+                ],
+            )[0]
+        insert_links(
+            self.session,
+            table_of(Revision),
+            [
+                {
+                    "changeset_id": self.changeset_id,
+                    "record_type": kind,
+                    "record_key": key,
+                    "action": action,
+                    "before": before,
+                    "after": after,
+                }
+                for key, action, before, after in changes
+            ],
+        )
+        for _key, action, _before, _after in changes:
+            self.tally.add(kind, {"insert": "created", "update": "updated"}.get(action, "deleted"))
+
+    def write(self, kind: str, given: Iterable[Mapping[str, Any]]) -> None:
+        """Create or update records of one kind; a record equal to the stored one is left.
+
+        New records go in chunk by chunk; references within the kind and changes to stored
+        records follow once every new record of the kind is in, so records may point at each
+        other in any order (a district's parent, a source it cites).
+        """
+        keyed = [(record_key(kind, record), record) for record in given]
+        changed: list[tuple[str, Any, Record | None, Record]] = []
+        pointing: list[tuple[int, str]] = []
+        for chunk in batched(keyed, INSERT_CHUNK):
+            new = self._sort_chunk(kind, chunk, changed)
+            pointing += insert_new(self.session, self.ids, kind, new)
+            self._revisions(kind, [(key, "insert", None, after) for key, after in new])
+        set_self_references(self.session, self.ids, kind, pointing)
+        with self.session.no_autoflush:
+            for key, row, _before, _after in changed:
+                self.rows.add(kind, key, row)
+            for _key, row, _before, after in changed:
+                apply(kind, row, after, self.rows)
+        self.session.flush()
+        self._revisions(
+            kind, [(key, "update", before, after) for key, _row, before, after in changed]
+        )
+
+    def _sort_chunk(
+        self,
+        kind: str,
+        keyed: list[tuple[str, Mapping[str, Any]]],
+        changed: list[tuple[str, Any, Record | None, Record]],
+    ) -> list[tuple[str, Record]]:
+        """Return the new records of a chunk as whole records; add the stored ones that
+        differ to ``changed``, and count those that do not."""
+        stored = self.rows.load(kind, (key for key, _record in keyed))
+        new: list[tuple[str, Record]] = []
+        for key, record in keyed:
+            row = stored.get(key)
+            before = snapshot(kind, row) if row is not None else None
+            after = {**(before or self.defaults[kind]), **record}
+            if row is None:
+                new.append((key, after))
+            elif after == before:
+                self.tally.add(kind, "unchanged")
+            else:
+                changed.append((key, row, before, after))
+        return new
+
+    def delete_signature(self, key: str) -> None:
+        """Delete a stored signature, keeping its last state in a revision."""
+        row = self.rows.get("signature", key)
+        if row is None:
+            return
+        before = snapshot("signature", row)
+        self.session.delete(row)
+        self.session.flush()
+        self.rows.cache["signature", key] = None
+        self._revisions("signature", [(key, "delete", before, None)])

@@ -1,0 +1,90 @@
+"""The web pages: one blueprint per area, and the error pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, current_app, render_template
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from werkzeug.exceptions import HTTPException
+
+from archive.web import (
+    districts,
+    exports,
+    format,
+    home,
+    pagecache,
+    people,
+    search,
+    sources,
+    statements,
+)
+
+# Scripts and styles only from the archive's own files; nothing from another host.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+# The sections in the site's navigation: (endpoint, label); those not registered are left out.
+SECTIONS = (
+    ("statements.index", "Statements"),
+    ("people.index", "People"),
+    ("districts.index", "Districts"),
+    ("sources.index", "Sources"),
+    ("search.results", "Search"),
+    ("exports.index", "Export"),
+)
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprints, error handlers, security headers and template helpers."""
+    app.register_blueprint(home.bp)
+    app.register_blueprint(search.bp)
+    app.register_blueprint(statements.bp)
+    app.register_blueprint(sources.bp)
+    app.register_blueprint(people.bp)
+    app.register_blueprint(districts.bp)
+    app.register_blueprint(exports.bp)
+    app.after_request(_security_headers)
+    app.context_processor(_template_globals)
+    app.add_template_filter(format.date_text)
+    app.add_template_filter(format.signatory_count)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(ProgrammingError, _database_unavailable)
+
+
+def _security_headers(response: Response) -> Response:
+    """Add the security headers to every response."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def _template_globals() -> dict[str, Any]:
+    """Give every template the site's sections and the dataset version (read once)."""
+    sections = [(e, label) for e, label in SECTIONS if e in current_app.view_functions]
+    return {"site_sections": sections, "dataset_version": pagecache.dataset_version}
+
+
+def _http_error(error: HTTPException) -> tuple[str, int]:
+    """Render an HTTP error as a page."""
+    code = error.code or 500
+    return render_template(
+        "error.html", code=code, title=error.name, message=error.description
+    ), code
+
+
+def _database_unavailable(_error: Exception) -> tuple[str, int]:
+    """Answer 503 when the database is missing, locked or not migrated."""
+    message = (
+        "The archive's database cannot be read right now. If it is new, run "
+        "`archive migrate` and `archive demo`."
+    )
+    return render_template("error.html", code=503, title="Unavailable", message=message), 503

@@ -1,0 +1,76 @@
+"""Links from one record's page to another's, and to the web, for templates and JSON twins."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from flask import request, url_for
+
+from archive.web.listing import Page, sort_order
+
+WEB_SCHEMES = ("http", "https")
+
+
+def person_url(key: str) -> str:
+    """Return the URL of a person's page."""
+    return f"{request.script_root}/people/{quote(key, safe='')}"
+
+
+def district_url(key: str) -> str:
+    """Return the URL of a district's page (its key's slashes stay: /districts/ru/spb)."""
+    return f"{request.script_root}/districts/{quote(key, safe='/')}"
+
+
+def statement_url(key: str, external: bool = False) -> str:
+    """Return the URL of a statement's page, absolute when ``external``."""
+    return url_for("statements.show", key=key, _external=external)
+
+
+def statement_ref(statement: Any) -> dict[str, Any]:
+    """Return how a JSON twin names a statement: key, URL, title, date and kind."""
+    return {
+        "key": statement.key,
+        "url": statement_url(statement.key),
+        "title": statement.title,
+        "date": statement.date,
+        "kind": statement.kind,
+    }
+
+
+def source_url(key: str, external: bool = False) -> str:
+    """Return the URL of a source's page, absolute when ``external``."""
+    return url_for("sources.show", key=key, _external=external)
+
+
+def web_url(url: str | None) -> str | None:
+    """Return a URL fit for a link out of the archive (http or https), else None."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return url if parts.scheme.lower() in WEB_SCHEMES and parts.netloc else None
+
+
+def list_url(endpoint: str, page: Page, orders: dict[str, Any]) -> str:
+    """Return the URL of a list page (or its twin) at the page and sort of ``page``."""
+    sort = page.sort if page.sort != sort_order({}, orders) else None
+    number = page.number if page.number > 1 else None
+    return url_for(endpoint, sort=sort, page=number)
+
+
+def list_csv_url(endpoint: str, page: Page, orders: Mapping[str, Any]) -> str:
+    """Return the URL of a list's CSV twin (every row, not one page) in the sort of ``page``."""
+    sort = page.sort if page.sort != sort_order({}, orders) else None
+    return url_for(endpoint, sort=sort)
+
+
+def template_helpers() -> dict[str, Any]:
+    """Give a blueprint's templates the link helpers."""
+    return {
+        "person_url": person_url,
+        "district_url": district_url,
+        "statement_url": statement_url,
+        "source_url": source_url,
+        "web_url": web_url,
+    }
