@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from archive.data.database import Database
-from tests.pages import Node, check_page, get_json, get_page, import_records
+from tests.web.pages import Node, check_page, get_json, get_page, import_records
 
 THORSTROM = "ksenia-thorstrom"
 KUNIN = "kunin-vasily-evgenievich"

@@ -21,7 +21,7 @@ from frictionless import Report, validate
 from archive.data.database import Database
 from archive.data.revisions import dataset_version
 from archive.export import package
-from tests.test_export import (
+from tests.export.test_rows import (
     RICH,
     TABLE_NAMES,
     export_cli,

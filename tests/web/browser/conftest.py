@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Dialog, Page, Playwright, Request, sync_playwright
 from playwright.sync_api import Response as PlaywrightResponse
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -7,7 +7,7 @@ from typing import Any
 
 from archive.data.database import Database
 from archive.web.chart import month_chart
-from tests.pages import Node, check_page, get_page, import_records, recorded_sql, tables_read
+from tests.web.pages import Node, check_page, get_page, import_records, recorded_sql, tables_read
 
 RESIGNATION = "2022-09-municipal-deputies-demand-putin-resignation"
 KUNIN = "2022-09-kunin-calls-for-putin-impeachment-for-treason"

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archive.web import search as search_views
-from tests.pages import Node, parse, recorded_sql
+from tests.web.pages import Node, parse, recorded_sql
 
 RESIGNATION = "2022-09-municipal-deputies-demand-putin-resignation"
 KUNIN = "2022-09-kunin-calls-for-putin-impeachment-for-treason"

@@ -6,6 +6,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskCliRunner
 
 from archive.bench.report import Row, percentile
@@ -46,6 +47,7 @@ def _table(markdown: str) -> dict[str, list[str]]:
     return rows
 
 
+@pytest.mark.slow
 def test_bench_writes_every_row_with_ours_the_anchor_and_a_ratio(
     runner: FlaskCliRunner, tmp_path: Path
 ) -> None:

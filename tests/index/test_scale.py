@@ -17,6 +17,8 @@ from archive.index import search
 from archive.index.search import SearchIndex, run_search
 from archive.web.context import get_index
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -20,8 +20,8 @@ from archive.data.revisions import dataset_version
 from archive.importing.tables import TABLES
 from archive.index import search
 from archive.web.context import get_db
-from tests.pages import Node, get_json, get_page, import_records
-from tests.test_routes import check_headers
+from tests.web.pages import Node, get_json, get_page, import_records
+from tests.web.test_routes import check_headers
 
 RESIGNATION = "2022-09-municipal-deputies-demand-putin-resignation"
 KUNIN = "2022-09-kunin-calls-for-putin-impeachment-for-treason"

@@ -10,7 +10,7 @@ import pytest
 from archive.data.database import Database
 from archive.data.revisions import dataset_version
 from archive.web import statements as statement_views
-from tests.pages import (
+from tests.web.pages import (
     Node,
     check_page,
     get_json,

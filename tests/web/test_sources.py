@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from archive.data.database import Database
 from archive.data.models import Source
-from tests.pages import Node, check_page, get_json, get_page, import_records
+from tests.web.pages import Node, check_page, get_json, get_page, import_records
 
 INKL = "inkl-mirror-2022-09-putin-quit"
 MIRROR = "mirror-2022-09-putin-quit"

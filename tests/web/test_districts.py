@@ -10,7 +10,7 @@ import pytest
 from archive.data.database import Database
 from archive.reads.tree import DistrictNode, DistrictTree
 from archive.web import districts, listing
-from tests.pages import Node, check_page, get_json, get_page, import_records
+from tests.web.pages import Node, check_page, get_json, get_page, import_records
 
 RESIGNATION = "2022-09-municipal-deputies-demand-putin-resignation"
 KUNIN = "2022-09-kunin-calls-for-putin-impeachment-for-treason"

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Response, expect
 
-from tests.browser.conftest import IMG, SCRIPT, Recorded, Server, screenshot, xss
+from tests.web.browser.conftest import IMG, SCRIPT, Recorded, Server, screenshot, xss
 
 RESIGNATION = "2022-09-municipal-deputies-demand-putin-resignation"
 RESIGNATION_TITLE = "Municipal deputies demand Vladimir Putin's resignation"

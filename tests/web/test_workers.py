@@ -43,7 +43,9 @@ from archive.index.search import run_search
 from archive.web.context import get_db, get_index
 from tests.conftest import close, row_counts
 
-ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 WORKERS = 4
 READERS = 3
