@@ -129,13 +129,6 @@ class Districts:
         for key, name in session.execute(alternates.order_by(*order)):
             self.names[key].append(name)
 
-    def lineage(self, key: str) -> list[str]:
-        """Return a district's key and its ancestors' keys, nearest first."""
-        node = self.tree.by_key.get(key)
-        if node is None:
-            return [key]
-        return [key, *(above.key for above in reversed(self.tree.ancestors(node)))]
-
     def subtree(self, key: str) -> set[str]:
         """Return a district's key and every key below it."""
         node = self.tree.by_key.get(key)
@@ -155,7 +148,7 @@ def _statement_document(
     signatures = parts.signatures.get(statement_id, [])
     district_keys = [*parts.districts.get(statement_id, [])]
     district_keys += [district for _person, district in signatures if district is not None]
-    lineage = sorted({k for key in district_keys for k in districts.lineage(key)})
+    lineage = sorted({k for key in district_keys for k in districts.tree.lineage(key)})
     cited = sources.with_chains(parts.sources.get(statement_id, []))
     translations = parts.translations.get(statement_id, [])
     texts = [row.text, row.summary, row.addressee, *(text for _language, text in translations)]
@@ -183,7 +176,7 @@ def _person_document(
     row: Any, names: str, signatures: list[tuple[str | None, str | None]], districts: Districts
 ) -> dict[str, Any]:
     keys = {district for _role, district in signatures if district is not None}
-    lineage = sorted({k for key in keys for k in districts.lineage(key)})
+    lineage = sorted({k for key in keys for k in districts.tree.lineage(key)})
     return {
         "id": f"person:{row.key}",
         "doctype": "person",

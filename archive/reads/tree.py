@@ -49,6 +49,20 @@ class DistrictTree:
             current = self.by_id.get(current.parent_id) if current.parent_id is not None else None
         return chain[::-1]
 
+    def lineage(self, key: str) -> list[str]:
+        """Return a district's key and its ancestors' keys, nearest first (the key alone for a
+        district not stored)."""
+        node = self.by_key.get(key)
+        if node is None:
+            return [key]
+        return [key, *(above.key for above in reversed(self.ancestors(node)))]
+
+    def parent_key(self, key: str) -> str | None:
+        """Return the key of a district's parent (None at the top, or for a district not
+        stored)."""
+        lineage = self.lineage(key)
+        return lineage[1] if len(lineage) > 1 else None
+
     def subtree_ids(self, node: DistrictNode) -> list[int]:
         """Return the ids of ``node`` and of every district below it."""
         return [below.id for below, _depth in self.walk([node], "key")]

@@ -249,10 +249,11 @@ def _district_facet(
     """
     below: dict[str, list[str]] = {}
     for key in counts:
-        parent = _parent_key(key, tree)
+        parent = tree.parent_key(key)
         below.setdefault(parent if parent in counts else TOP_LEVEL, []).append(key)
     whole = len(counts) <= FACET_TREE
-    path = _lineage(params.filters.get("district"), tree) | _lineage(params.expand, tree)
+    chosen = [key for key in (params.filters.get("district"), params.expand) if key]
+    path = {above for key in chosen for above in tree.lineage(key)}
 
     def level(parent: str) -> list[FacetValue]:
         values = [
@@ -271,21 +272,6 @@ def _district_facet(
         return [*shown, more] if hidden else shown
 
     return level(TOP_LEVEL)
-
-
-def _parent_key(key: str, tree: DistrictTree) -> str | None:
-    """Return the key of a district's parent (None at the top, or for a district not stored)."""
-    node = tree.by_key.get(key)
-    parent = tree.by_id.get(node.parent_id) if node and node.parent_id is not None else None
-    return parent.key if parent is not None and parent is not node else None
-
-
-def _lineage(key: str | None, tree: DistrictTree) -> set[str]:
-    """Return a district's key and its ancestors' keys (none for no district)."""
-    if not key:
-        return set()
-    node = tree.by_key.get(key)
-    return {key} | ({above.key for above in tree.ancestors(node)} if node is not None else set())
 
 
 def as_json(page: SearchPage) -> dict[str, Any]:
