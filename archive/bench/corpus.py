@@ -30,6 +30,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any, TextIO
 
+from archive.bench.corpus_words import CONNECTORS_EN, CONNECTORS_RU, WORDS_EN, WORDS_RU
 from archive.data import vocab
 
 FORMAT = "dissent-archive/1"
@@ -69,229 +70,6 @@ REGION_SUFFIXES = (("ская область", "Oblast"), ("ский край", 
 DISTRICT_SUFFIX = ("ский район", "District")
 OKRUG_SUFFIX = ("ское", "")
 TOWN_SUFFIX = ("ово", "")
-
-WORDS_RU = [
-    "отставка",
-    "отставки",
-    "отставку",
-    "отставке",
-    "отставкой",
-    "требуем",
-    "требуют",
-    "требовать",
-    "требование",
-    "требования",
-    "требованием",
-    "президент",
-    "президента",
-    "президенту",
-    "президентом",
-    "война",
-    "войны",
-    "войну",
-    "войне",
-    "мир",
-    "мира",
-    "миру",
-    "граждане",
-    "граждан",
-    "гражданам",
-    "депутат",
-    "депутаты",
-    "депутатов",
-    "депутатам",
-    "муниципальный",
-    "муниципального",
-    "муниципальные",
-    "муниципальных",
-    "совет",
-    "совета",
-    "совете",
-    "округ",
-    "округа",
-    "округе",
-    "закон",
-    "закона",
-    "законы",
-    "законов",
-    "выборы",
-    "выборов",
-    "выборах",
-    "свобода",
-    "свободы",
-    "свободу",
-    "политические",
-    "политических",
-    "заключённые",
-    "заключённых",
-    "освобождение",
-    "освобождения",
-    "освободить",
-    "народ",
-    "народа",
-    "народу",
-    "страна",
-    "страны",
-    "стране",
-    "страну",
-    "власть",
-    "власти",
-    "решение",
-    "решения",
-    "решением",
-    "обращение",
-    "обращения",
-    "заявление",
-    "заявления",
-    "подписали",
-    "подписавшие",
-    "подписать",
-    "немедленно",
-    "прекратить",
-    "прекращение",
-    "военные",
-    "военных",
-    "действия",
-    "действий",
-    "мобилизация",
-    "мобилизации",
-    "импичмент",
-    "импичмента",
-    "измена",
-    "измены",
-    "государственная",
-    "государственной",
-    "Россия",
-    "России",
-    "Украина",
-    "Украины",
-    "жители",
-    "жителей",
-    "города",
-    "городов",
-    "права",
-    "прав",
-    "конституция",
-    "конституции",
-    "ответственность",
-    "ответственности",
-    "репрессии",
-    "репрессий",
-    "суд",
-    "суда",
-    "судом",
-    "мы",
-    "вы",
-    "они",
-    "наш",
-    "наши",
-    "нашей",
-    "все",
-    "всех",
-    "против",
-    "ради",
-    "после",
-    "перед",
-    "также",
-    "именно",
-    "сегодня",
-    "требуем",
-    "призываем",
-    "призывает",
-    "призвали",
-    "несогласие",
-    "несогласных",
-    "протест",
-    "протеста",
-    "протесты",
-]
-CONNECTORS_RU = ("и", "в", "на", "за", "от", "по", "что", "не", "для", "как", "из", "к")
-WORDS_EN = [
-    "resign",
-    "resigned",
-    "resigning",
-    "resignation",
-    "resignations",
-    "demand",
-    "demands",
-    "demanded",
-    "demanding",
-    "president",
-    "presidents",
-    "president's",
-    "war",
-    "wars",
-    "peace",
-    "citizens",
-    "citizen",
-    "deputy",
-    "deputies",
-    "council",
-    "councils",
-    "municipal",
-    "district",
-    "districts",
-    "elections",
-    "election",
-    "free",
-    "freedom",
-    "freedoms",
-    "political",
-    "prisoners",
-    "prisoner",
-    "release",
-    "released",
-    "releasing",
-    "immediately",
-    "stop",
-    "stopped",
-    "ending",
-    "end",
-    "mobilisation",
-    "mobilised",
-    "impeachment",
-    "impeach",
-    "treason",
-    "country",
-    "countries",
-    "people",
-    "power",
-    "decision",
-    "decisions",
-    "appeal",
-    "appeals",
-    "appealed",
-    "statement",
-    "statements",
-    "signed",
-    "signing",
-    "signatories",
-    "law",
-    "laws",
-    "constitution",
-    "constitutional",
-    "rights",
-    "responsibility",
-    "repression",
-    "repressions",
-    "court",
-    "courts",
-    "residents",
-    "city",
-    "cities",
-    "protest",
-    "protests",
-    "protesting",
-    "dissent",
-    "government",
-    "governments",
-    "parliament",
-    "honest",
-    "honestly",
-    "justice",
-    "unjust",
-]
-CONNECTORS_EN = ("the", "of", "and", "to", "in", "for", "against", "our", "their", "we", "that")
 
 TITLES = {
     "ru": (
@@ -713,30 +491,7 @@ def _statements(
         sources += chain
         news = [s["key"] for s in chain if s["kind"] == "news"] or [chain[-1]["key"]]
         signers = rng.sample(range(n_people), n_signatures)
-        signatures = []
-        for position, person in enumerate(signers):
-            stance = "signed"
-            if kind == "resolution":
-                stance = "voted_for" if rng.random() < 0.9 else "abstained"
-            elif position == 0 and rng.random() < 0.5:
-                stance = "authored"
-            signature: dict[str, Any] = {
-                "person": plan.people[person]["key"],
-                "role": rng.choice(ROLES),
-                "district": plan.homes[person],
-                "stance": stance,
-            }
-            if rng.random() < 0.01:
-                signature["stance"] = "withdrawn"
-                signature["withdrawn"] = _later(rng, when)
-                signature["withdrawal_source"] = rng.choice(news)
-                signature["note"] = "Said the signature was added without consent."
-                counts.withdrawn += 1
-            if rng.random() < 0.2:
-                signature["sources"] = [rng.choice(news)]
-            signatures.append(signature)
-            if rng.random() < EVENTS_PER_SIGNATURE:
-                events.append(_event(rng, len(events), key, when, plan, person, signers, news))
+        signatures = _signatures(rng, plan, events, (key, kind, when), signers, news)
         districts = sorted({plan.homes[p].rsplit("/", 1)[0] for p in signers[:5]})
         reported = n_signatures
         if rng.random() < 0.25:
@@ -775,6 +530,46 @@ def _statements(
         counts.sources = len(sources)
         counts.events = len(events)
         yield statement
+
+
+def _signatures(
+    rng: random.Random,
+    plan: _Plan,
+    events: list[dict[str, Any]],
+    statement: tuple[str, str, tuple[int, int, int]],
+    signers: list[int],
+    news: list[str],
+) -> list[dict[str, Any]]:
+    """Return a statement's signatures (key, kind and date given), adding any events that
+    followed to ``events``; the random draws come in the same order as ever (same seed,
+    same bytes)."""
+    key, kind, when = statement
+    counts = plan.counts
+    signatures = []
+    for position, person in enumerate(signers):
+        stance = "signed"
+        if kind == "resolution":
+            stance = "voted_for" if rng.random() < 0.9 else "abstained"
+        elif position == 0 and rng.random() < 0.5:
+            stance = "authored"
+        signature: dict[str, Any] = {
+            "person": plan.people[person]["key"],
+            "role": rng.choice(ROLES),
+            "district": plan.homes[person],
+            "stance": stance,
+        }
+        if rng.random() < 0.01:
+            signature["stance"] = "withdrawn"
+            signature["withdrawn"] = _later(rng, when)
+            signature["withdrawal_source"] = rng.choice(news)
+            signature["note"] = "Said the signature was added without consent."
+            counts.withdrawn += 1
+        if rng.random() < 0.2:
+            signature["sources"] = [rng.choice(news)]
+        signatures.append(signature)
+        if rng.random() < EVENTS_PER_SIGNATURE:
+            events.append(_event(rng, len(events), key, when, plan, person, signers, news))
+    return signatures
 
 
 def _event(

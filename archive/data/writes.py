@@ -196,13 +196,8 @@ def insert_new(
     if not new:
         return []
     records = [record for _key, record in new]
+    _need_references(ids, kind, records)
     references = REFERENCES.get(kind, {})
-    for field_name, ref_kind in references.values():
-        ids.need(ref_kind, (record[field_name] for record in records))
-    for _table, field_name, ref_kind in LINKS.get(kind, ()):
-        ids.need(ref_kind, (key for record in records for key in record[field_name]))
-    if kind == "statement":
-        ids.need("source", (t["source"] for record in records for t in record["translations"]))
     table = table_of(Signature if kind == "signature" else MODELS[kind])
     values = [
         {name: record[name] for name in SCALARS[kind]}
@@ -216,6 +211,25 @@ def insert_new(
     if kind != "signature":
         ids.known[kind].update(zip((key for key, _record in new), row_ids, strict=True))
     owned = list(zip(row_ids, records, strict=True))
+    _insert_parts(session, ids, kind, owned)
+    if kind not in SELF_REFERENCES:
+        return []
+    _column, field_name = SELF_REFERENCES[kind]
+    return [(row_id, r[field_name]) for row_id, r in owned if r[field_name]]
+
+
+def _need_references(ids: Ids, kind: str, records: list[Record]) -> None:
+    """Load the ids of every record the new records refer to, a few queries per kind."""
+    for field_name, ref_kind in REFERENCES.get(kind, {}).values():
+        ids.need(ref_kind, (record[field_name] for record in records))
+    for _table, field_name, ref_kind in LINKS.get(kind, ()):
+        ids.need(ref_kind, (key for record in records for key in record[field_name]))
+    if kind == "statement":
+        ids.need("source", (t["source"] for record in records for t in record["translations"]))
+
+
+def _insert_parts(session: Session, ids: Ids, kind: str, owned: list[tuple[int, Record]]) -> None:
+    """Insert the names, links, demands and translations of new rows, given as (id, record)."""
     if kind in NAME_TABLES:
         name_table, owner = NAME_TABLES[kind]
         insert_links(
@@ -239,34 +253,35 @@ def insert_new(
             ],
         )
     if kind == "statement":
-        insert_links(
-            session,
-            table_of(Demand),
-            [
-                {"statement_id": row_id, "position": position, "demand": demand}
-                for row_id, r in owned
-                for position, demand in enumerate(r["demands"], 1)
-            ],
-        )
-        insert_links(
-            session,
-            table_of(Translation),
-            [
-                {
-                    "statement_id": row_id,
-                    "language": t["language"],
-                    "text": t["text"],
-                    "translator": t["translator"],
-                    "source_id": ids.of("source", t["source"]),
-                }
-                for row_id, r in owned
-                for t in r["translations"]
-            ],
-        )
-    if kind not in SELF_REFERENCES:
-        return []
-    _column, field_name = SELF_REFERENCES[kind]
-    return [(row_id, r[field_name]) for row_id, r in owned if r[field_name]]
+        _insert_statement_parts(session, ids, owned)
+
+
+def _insert_statement_parts(session: Session, ids: Ids, owned: list[tuple[int, Record]]) -> None:
+    """Insert the demands and translations of new statements."""
+    insert_links(
+        session,
+        table_of(Demand),
+        [
+            {"statement_id": row_id, "position": position, "demand": demand}
+            for row_id, r in owned
+            for position, demand in enumerate(r["demands"], 1)
+        ],
+    )
+    insert_links(
+        session,
+        table_of(Translation),
+        [
+            {
+                "statement_id": row_id,
+                "language": t["language"],
+                "text": t["text"],
+                "translator": t["translator"],
+                "source_id": ids.of("source", t["source"]),
+            }
+            for row_id, r in owned
+            for t in r["translations"]
+        ],
+    )
 
 
 def set_self_references(
