@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskCliRunner
 
-from archive.bench.report import Row, percentile
-
 SEARCHES = (
     "common word",
     "name in the other script",
@@ -73,16 +71,3 @@ def test_bench_writes_every_row_with_ours_the_anchor_and_a_ratio(
         assert FIGURE.match(anchor), (measure, anchor)
         assert re.fullmatch(r"\d+\.\d\d", ratio), (measure, ratio)
     assert "the same rows" in rows["export signatures table"][4] or not tool
-
-
-def test_ratios_say_better_above_one_whichever_way_the_unit_goes() -> None:
-    assert Row("rate", 50.0, 100.0, "rows/s").ratio() == 0.5
-    assert Row("latency", 50.0, 100.0, "ms").ratio() == 2.0
-    assert Row("memory", 200.0, 100.0, "MiB").ratio() == 0.5
-    assert Row("missing", 1.0, None, "ms").cells()[2:4] == ["n/a", "n/a"]
-
-
-def test_percentile_interpolates() -> None:
-    assert percentile([4.0, 1.0, 3.0, 2.0, 5.0], 50) == 3.0
-    assert percentile([1.0, 2.0], 95) == 1.95
-    assert percentile([], 95) == 0.0
