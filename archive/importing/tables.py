@@ -74,6 +74,30 @@ def _person_item(row: dict[str, Any]) -> Any:
 
 
 KEY = "the record's permanent key"
+# The columns that name the record a row of a part table belongs to, by the record's kind.
+OWNERS: dict[str, tuple[Column, ...]] = {
+    "district": (_c("district_key", "key", "key of the district", True),),
+    "person": (_c("person_key", "key", "key of the person", True),),
+    "statement": (_c("statement_key", "key", "key of the statement", True),),
+    "signature": (
+        _c("statement_key", "statement", "key of the statement", True),
+        _c("person_key", "person", "key of the person", True),
+    ),
+    "event": (_c("event_key", "key", "key of the event", True),),
+}
+NAME_COLUMNS = (
+    _c("language", None, "language code of the name; empty for a variant spelling"),
+    _c("name", None, "the name"),
+)
+
+
+def _part(
+    name: str, kind: str, part: str, item: Callable[[dict[str, Any]], Any], *columns: Column
+) -> Table:
+    """Return a part table: its record's key columns, then the columns of one list item."""
+    return Table(name, kind, (*OWNERS[kind], *columns), part=part, item=item)
+
+
 TABLES: tuple[Table, ...] = (
     Table(
         "districts",
@@ -89,17 +113,7 @@ TABLES: tuple[Table, ...] = (
             _c("parent_key", "parent", "key of the district it lies in"),
         ),
     ),
-    Table(
-        "district_names",
-        "district",
-        (
-            _c("district_key", "key", "key of the district", True),
-            _c("language", None, "language code of the name; empty for a variant spelling"),
-            _c("name", None, "the name"),
-        ),
-        part="names",
-        item=_name_item,
-    ),
+    _part("district_names", "district", "names", _name_item, *NAME_COLUMNS),
     Table(
         "people",
         "person",
@@ -109,17 +123,7 @@ TABLES: tuple[Table, ...] = (
             _c("description", "description", "who the person is"),
         ),
     ),
-    Table(
-        "aliases",
-        "person",
-        (
-            _c("person_key", "key", "key of the person", True),
-            _c("language", None, "language code of the name; empty for a variant spelling"),
-            _c("name", None, "the name"),
-        ),
-        part="names",
-        item=_name_item,
-    ),
+    _part("aliases", "person", "names", _name_item, *NAME_COLUMNS),
     Table(
         "sources",
         "source",
@@ -159,45 +163,35 @@ TABLES: tuple[Table, ...] = (
             _c("text", "text", "the full text in the original language"),
         ),
     ),
-    Table(
+    _part(
         "statement_districts",
         "statement",
-        (
-            _c("statement_key", "key", "key of the statement", True),
-            _c("district_key", None, "key of a district where its signatories hold office"),
-        ),
-        part="districts",
-        item=_district_item,
+        "districts",
+        _district_item,
+        _c("district_key", None, "key of a district where its signatories hold office"),
     ),
-    Table(
+    _part(
         "translations",
         "statement",
-        (
-            _c("statement_key", "key", "key of the statement", True),
-            _c("language", None, "language code of the translation"),
-            _c("text", None, "the translated text"),
-            _c("translator", None, "who translated it"),
-            _c("source_key", None, "key of the source the translation comes from"),
-        ),
-        part="translations",
-        item=_translation_item,
+        "translations",
+        _translation_item,
+        _c("language", None, "language code of the translation"),
+        _c("text", None, "the translated text"),
+        _c("translator", None, "who translated it"),
+        _c("source_key", None, "key of the source the translation comes from"),
     ),
-    Table(
+    _part(
         "statement_sources",
         "statement",
-        (
-            _c("statement_key", "key", "key of the statement", True),
-            _c("source_key", None, "key of a source for the statement"),
-        ),
-        part="sources",
-        item=_source_item,
+        "sources",
+        _source_item,
+        _c("source_key", None, "key of a source for the statement"),
     ),
     Table(
         "signatures",
         "signature",
         (
-            _c("statement_key", "statement", "key of the statement", True),
-            _c("person_key", "person", "key of the person", True),
+            *OWNERS["signature"],
             _c("position", "position", "place of the name in the statement's list"),
             _c("role", "role", "office or role held at the time"),
             _c("district_key", "district", "key of the district where the role is held"),
@@ -207,16 +201,12 @@ TABLES: tuple[Table, ...] = (
             _c("note", "note", "remarks"),
         ),
     ),
-    Table(
+    _part(
         "signature_sources",
         "signature",
-        (
-            _c("statement_key", "statement", "key of the statement", True),
-            _c("person_key", "person", "key of the person", True),
-            _c("source_key", None, "key of a source for the signature"),
-        ),
-        part="sources",
-        item=_source_item,
+        "sources",
+        _source_item,
+        _c("source_key", None, "key of a source for the signature"),
     ),
     Table(
         "events",
@@ -231,25 +221,19 @@ TABLES: tuple[Table, ...] = (
             _c("description", "description", "what happened, in words"),
         ),
     ),
-    Table(
+    _part(
         "event_people",
         "event",
-        (
-            _c("event_key", "key", "key of the event", True),
-            _c("person_key", None, "key of a person it happened to"),
-        ),
-        part="people",
-        item=_person_item,
+        "people",
+        _person_item,
+        _c("person_key", None, "key of a person it happened to"),
     ),
-    Table(
+    _part(
         "event_sources",
         "event",
-        (
-            _c("event_key", "key", "key of the event", True),
-            _c("source_key", None, "key of a source for the event"),
-        ),
-        part="sources",
-        item=_source_item,
+        "sources",
+        _source_item,
+        _c("source_key", None, "key of a source for the event"),
     ),
 )
 TABLES_BY_NAME = {table.name: table for table in TABLES}
