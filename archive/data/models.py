@@ -39,36 +39,30 @@ LongText = Str()
 # Dates are ISO 8601 strings that keep their precision: "2022", "2022-09" or "2022-09-12".
 DateText = Str(10)
 
-statement_sources = Table(
-    "statement_sources",
-    Base.metadata,
-    Column("statement_id", ForeignKey("statements.id", ondelete="CASCADE"), primary_key=True),
-    Column("source_id", ForeignKey("sources.id"), primary_key=True, index=True),
+
+def _links(name: str, owner: tuple[str, str], other: tuple[str, str]) -> Table:
+    """Declare a many-to-many link table between an owner's rows and other rows, each given
+    as (column, table it refers to); the other's column is indexed, and a link goes when its
+    owner is deleted."""
+    return Table(
+        name,
+        Base.metadata,
+        Column(owner[0], ForeignKey(f"{owner[1]}.id", ondelete="CASCADE"), primary_key=True),
+        Column(other[0], ForeignKey(f"{other[1]}.id"), primary_key=True, index=True),
+    )
+
+
+statement_sources = _links(
+    "statement_sources", ("statement_id", "statements"), ("source_id", "sources")
 )
-statement_districts = Table(
-    "statement_districts",
-    Base.metadata,
-    Column("statement_id", ForeignKey("statements.id", ondelete="CASCADE"), primary_key=True),
-    Column("district_id", ForeignKey("districts.id"), primary_key=True, index=True),
+statement_districts = _links(
+    "statement_districts", ("statement_id", "statements"), ("district_id", "districts")
 )
-signature_sources = Table(
-    "signature_sources",
-    Base.metadata,
-    Column("signature_id", ForeignKey("signatures.id", ondelete="CASCADE"), primary_key=True),
-    Column("source_id", ForeignKey("sources.id"), primary_key=True, index=True),
+signature_sources = _links(
+    "signature_sources", ("signature_id", "signatures"), ("source_id", "sources")
 )
-event_people = Table(
-    "event_people",
-    Base.metadata,
-    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
-    Column("person_id", ForeignKey("people.id"), primary_key=True, index=True),
-)
-event_sources = Table(
-    "event_sources",
-    Base.metadata,
-    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
-    Column("source_id", ForeignKey("sources.id"), primary_key=True, index=True),
-)
+event_people = _links("event_people", ("event_id", "events"), ("person_id", "people"))
+event_sources = _links("event_sources", ("event_id", "events"), ("source_id", "sources"))
 
 
 class District(Base):

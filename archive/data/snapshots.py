@@ -108,6 +108,38 @@ EAGER: dict[str, tuple[Any, ...]] = {
 
 # A row as a whole record.
 
+# The fields of each kind that are plain columns of its row, in the import format's order.
+SCALARS = {
+    "district": ("key", "name", "kind"),
+    "person": ("key", "name", "description"),
+    "source": (
+        "key",
+        "url",
+        "kind",
+        "publisher",
+        "author",
+        "title",
+        "published",
+        "accessed",
+        "archive_url",
+        "capture_sha256",
+        "capture_text",
+    ),
+    "statement": (
+        "key",
+        "title",
+        "kind",
+        "date",
+        "language",
+        "addressee",
+        "reported_signatories",
+        "summary",
+        "text",
+    ),
+    "signature": ("position", "role", "stance", "withdrawn", "note"),
+    "event": ("key", "date", "kind", "description"),
+}
+
 
 def snapshot(kind: str, row: Any) -> Record:
     """Return a stored row as a whole record in the import format."""
@@ -124,14 +156,15 @@ def _key(row: Any) -> str | None:
     return row.key if row is not None else None
 
 
+def _scalars(kind: str, row: Any) -> Record:
+    return {name: getattr(row, name) for name in SCALARS[kind]}
+
+
 def _district(row: District) -> Record:
     names, aliases = _names(row.names)
-    parent = _key(row.parent)
     return {
-        "key": row.key,
-        "name": row.name,
-        "kind": row.kind,
-        "parent": parent,
+        **_scalars("district", row),
+        "parent": _key(row.parent),
         "names": names,
         "aliases": aliases,
     }
@@ -139,80 +172,47 @@ def _district(row: District) -> Record:
 
 def _person(row: Person) -> Record:
     names, aliases = _names(row.names)
-    return {
-        "key": row.key,
-        "name": row.name,
-        "description": row.description,
-        "names": names,
-        "aliases": aliases,
-    }
+    return {**_scalars("person", row), "names": names, "aliases": aliases}
 
 
 def _source(row: Source) -> Record:
-    return {
-        "key": row.key,
-        "url": row.url,
-        "kind": row.kind,
-        "publisher": row.publisher,
-        "author": row.author,
-        "title": row.title,
-        "published": row.published,
-        "accessed": row.accessed,
-        "archive_url": row.archive_url,
-        "cites": _key(row.cites),
-        "capture_sha256": row.capture_sha256,
-        "capture_text": row.capture_text,
-    }
+    return {**_scalars("source", row), "cites": _key(row.cites)}
 
 
 def _statement(row: Statement) -> Record:
+    translations = [
+        {
+            "language": t.language,
+            "text": t.text,
+            "translator": t.translator,
+            "source": _key(t.source),
+        }
+        for t in row.translations
+    ]
     return {
-        "key": row.key,
-        "title": row.title,
-        "kind": row.kind,
-        "date": row.date,
-        "language": row.language,
-        "addressee": row.addressee,
-        "reported_signatories": row.reported_signatories,
+        **_scalars("statement", row),
         "demands": [demand.demand for demand in row.demands],
-        "summary": row.summary,
-        "text": row.text,
         "districts": [district.key for district in row.districts],
-        "translations": [
-            {
-                "language": t.language,
-                "text": t.text,
-                "translator": t.translator,
-                "source": _key(t.source),
-            }
-            for t in row.translations
-        ],
+        "translations": translations,
         "sources": [source.key for source in row.sources],
     }
 
 
 def _signature(row: Signature) -> Record:
     return {
+        **_scalars("signature", row),
         "statement": row.statement.key,
         "person": row.person.key,
-        "position": row.position,
-        "role": row.role,
         "district": _key(row.district),
-        "stance": row.stance,
-        "withdrawn": row.withdrawn,
         "withdrawal_source": _key(row.withdrawal_source),
-        "note": row.note,
         "sources": [source.key for source in row.sources],
     }
 
 
 def _event(row: Event) -> Record:
     return {
-        "key": row.key,
-        "date": row.date,
-        "kind": row.kind,
+        **_scalars("event", row),
         "statement": _key(row.statement),
-        "description": row.description,
         "people": [person.key for person in row.people],
         "sources": [source.key for source in row.sources],
     }

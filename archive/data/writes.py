@@ -22,40 +22,9 @@ from archive.data.models import (
     statement_districts,
     statement_sources,
 )
-from archive.data.snapshots import MODELS, Record, Rows
+from archive.data.snapshots import MODELS, SCALARS, Record, Rows
 
 # A whole record onto a row.
-
-SCALARS = {
-    "district": ("key", "name", "kind"),
-    "person": ("key", "name", "description"),
-    "source": (
-        "key",
-        "url",
-        "kind",
-        "publisher",
-        "author",
-        "title",
-        "published",
-        "accessed",
-        "archive_url",
-        "capture_sha256",
-        "capture_text",
-    ),
-    "statement": (
-        "key",
-        "title",
-        "kind",
-        "date",
-        "language",
-        "addressee",
-        "reported_signatories",
-        "summary",
-        "text",
-    ),
-    "signature": ("position", "role", "stance", "withdrawn", "note"),
-    "event": ("key", "date", "kind", "description"),
-}
 
 
 def apply(kind: str, row: Any, record: Mapping[str, Any], rows: Rows) -> None:

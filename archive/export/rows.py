@@ -8,24 +8,8 @@ from typing import Any
 from sqlalchemy import Result, Select, select
 from sqlalchemy.orm import Session, aliased
 
+from archive.data import models
 from archive.data.batches import batched
-from archive.data.models import (
-    Demand,
-    District,
-    DistrictName,
-    Event,
-    Person,
-    PersonName,
-    Signature,
-    Source,
-    Statement,
-    Translation,
-    event_people,
-    event_sources,
-    signature_sources,
-    statement_districts,
-    statement_sources,
-)
 from archive.importing import fields
 from archive.importing.tables import LIST_SEPARATOR
 
@@ -44,10 +28,10 @@ def _ordered(session: Session, *columns: Any) -> list[Any]:
 
 
 def _districts(session: Session) -> Query:
-    parent = aliased(District)
-    query = select(District.key, District.name, District.kind, parent.key)
-    query = query.outerjoin(parent, District.parent_id == parent.id)
-    return query.order_by(*_ordered(session, District.key))
+    parent = aliased(models.District)
+    query = select(models.District.key, models.District.name, models.District.kind, parent.key)
+    query = query.outerjoin(parent, models.District.parent_id == parent.id)
+    return query.order_by(*_ordered(session, models.District.key))
 
 
 def _names(session: Session, owner: Any, model: Any, owner_id: Any) -> Query:
@@ -59,46 +43,46 @@ def _names(session: Session, owner: Any, model: Any, owner_id: Any) -> Query:
 
 
 def _people(session: Session) -> Query:
-    query = select(Person.key, Person.name, Person.description)
-    return query.order_by(*_ordered(session, Person.key))
+    query = select(models.Person.key, models.Person.name, models.Person.description)
+    return query.order_by(*_ordered(session, models.Person.key))
 
 
 def _sources(session: Session) -> Query:
-    cited = aliased(Source)
+    cited = aliased(models.Source)
     query = select(
-        Source.key,
-        Source.url,
-        Source.kind,
-        Source.publisher,
-        Source.author,
-        Source.title,
-        Source.published,
-        Source.accessed,
-        Source.archive_url,
+        models.Source.key,
+        models.Source.url,
+        models.Source.kind,
+        models.Source.publisher,
+        models.Source.author,
+        models.Source.title,
+        models.Source.published,
+        models.Source.accessed,
+        models.Source.archive_url,
         cited.key,
-        Source.capture_sha256,
-        Source.capture_text,
-    ).outerjoin(cited, Source.cites_id == cited.id)
-    return query.order_by(*_ordered(session, Source.key))
+        models.Source.capture_sha256,
+        models.Source.capture_text,
+    ).outerjoin(cited, models.Source.cites_id == cited.id)
+    return query.order_by(*_ordered(session, models.Source.key))
 
 
 def _statements(session: Session) -> Iterator[tuple[Any, ...]]:
     """Yield statement rows with their demands joined (two ordered queries, merged)."""
     query = select(
-        Statement.key,
-        Statement.title,
-        Statement.kind,
-        Statement.date,
-        Statement.language,
-        Statement.addressee,
-        Statement.reported_signatories,
-        Statement.summary,
-        Statement.text,
-    ).order_by(*_ordered(session, Statement.key))
-    demands = select(Statement.key, Demand.demand).join(
-        Statement, Demand.statement_id == Statement.id
+        models.Statement.key,
+        models.Statement.title,
+        models.Statement.kind,
+        models.Statement.date,
+        models.Statement.language,
+        models.Statement.addressee,
+        models.Statement.reported_signatories,
+        models.Statement.summary,
+        models.Statement.text,
+    ).order_by(*_ordered(session, models.Statement.key))
+    demands = select(models.Statement.key, models.Demand.demand).join(
+        models.Statement, models.Demand.statement_id == models.Statement.id
     )
-    demands = demands.order_by(*_ordered(session, Statement.key), Demand.position)
+    demands = demands.order_by(*_ordered(session, models.Statement.key), models.Demand.position)
     with _result(session, demands) as pending, _result(session, query) as statements:
         waiting = next(pending, None)
         for key, title, kind, date, language, addressee, reported, summary, text in statements:
@@ -121,97 +105,101 @@ def _statements(session: Session) -> Iterator[tuple[Any, ...]]:
             )
 
 
-def _link(
-    session: Session, table: Any, owner: Any, owner_column: Any, other: Any, other_column: Any
-) -> Query:
-    query = select(owner.key, other.key).select_from(table)
-    query = query.join(owner, owner_column == owner.id).join(other, other_column == other.id)
-    return query.order_by(*_ordered(session, owner.key, other.key))
+def _link(table: Any) -> Callable[[Session], Query]:
+    """Return the rows of a link table as (owner's key, other's key), in that order: its two
+    columns refer to the ``id`` of the owner's table and of the other's."""
+    owner_column, other_column = table.c
+    owner = next(iter(owner_column.foreign_keys)).column.table
+    other = next(iter(other_column.foreign_keys)).column.table
+
+    def rows(session: Session) -> Query:
+        query = select(owner.c.key, other.c.key).select_from(table)
+        query = query.join(owner, owner_column == owner.c.id)
+        query = query.join(other, other_column == other.c.id)
+        return query.order_by(*_ordered(session, owner.c.key, other.c.key))
+
+    return rows
 
 
 def _translations(session: Session) -> Query:
-    source = aliased(Source)
+    source = aliased(models.Source)
     query = select(
-        Statement.key, Translation.language, Translation.text, Translation.translator, source.key
-    ).join(Statement, Translation.statement_id == Statement.id)
-    query = query.outerjoin(source, Translation.source_id == source.id)
-    return query.order_by(*_ordered(session, Statement.key, Translation.language))
+        models.Statement.key,
+        models.Translation.language,
+        models.Translation.text,
+        models.Translation.translator,
+        source.key,
+    ).join(models.Statement, models.Translation.statement_id == models.Statement.id)
+    query = query.outerjoin(source, models.Translation.source_id == source.id)
+    return query.order_by(*_ordered(session, models.Statement.key, models.Translation.language))
 
 
 def _signatures(session: Session) -> Query:
-    district, withdrawal = aliased(District), aliased(Source)
+    district, withdrawal = aliased(models.District), aliased(models.Source)
     query = (
         select(
-            Statement.key,
-            Person.key,
-            Signature.position,
-            Signature.role,
+            models.Statement.key,
+            models.Person.key,
+            models.Signature.position,
+            models.Signature.role,
             district.key,
-            Signature.stance,
-            Signature.withdrawn,
+            models.Signature.stance,
+            models.Signature.withdrawn,
             withdrawal.key,
-            Signature.note,
+            models.Signature.note,
         )
-        .join(Statement, Signature.statement_id == Statement.id)
-        .join(Person, Signature.person_id == Person.id)
-        .outerjoin(district, Signature.district_id == district.id)
-        .outerjoin(withdrawal, Signature.withdrawal_source_id == withdrawal.id)
+        .join(models.Statement, models.Signature.statement_id == models.Statement.id)
+        .join(models.Person, models.Signature.person_id == models.Person.id)
+        .outerjoin(district, models.Signature.district_id == district.id)
+        .outerjoin(withdrawal, models.Signature.withdrawal_source_id == withdrawal.id)
     )
-    return query.order_by(*_ordered(session, Statement.key, Person.key))
+    return query.order_by(*_ordered(session, models.Statement.key, models.Person.key))
 
 
 def _signature_sources(session: Session) -> Query:
     query = (
-        select(Statement.key, Person.key, Source.key)
-        .select_from(signature_sources)
-        .join(Signature, signature_sources.c.signature_id == Signature.id)
-        .join(Statement, Signature.statement_id == Statement.id)
-        .join(Person, Signature.person_id == Person.id)
-        .join(Source, signature_sources.c.source_id == Source.id)
+        select(models.Statement.key, models.Person.key, models.Source.key)
+        .select_from(models.signature_sources)
+        .join(models.Signature, models.signature_sources.c.signature_id == models.Signature.id)
+        .join(models.Statement, models.Signature.statement_id == models.Statement.id)
+        .join(models.Person, models.Signature.person_id == models.Person.id)
+        .join(models.Source, models.signature_sources.c.source_id == models.Source.id)
     )
-    return query.order_by(*_ordered(session, Statement.key, Person.key, Source.key))
+    return query.order_by(
+        *_ordered(session, models.Statement.key, models.Person.key, models.Source.key)
+    )
 
 
 def _events(session: Session) -> Query:
-    statement = aliased(Statement)
-    query = select(Event.key, Event.date, Event.kind, statement.key, Event.description)
-    query = query.outerjoin(statement, Event.statement_id == statement.id)
-    return query.order_by(*_ordered(session, Event.key))
+    statement = aliased(models.Statement)
+    query = select(
+        models.Event.key,
+        models.Event.date,
+        models.Event.kind,
+        statement.key,
+        models.Event.description,
+    )
+    query = query.outerjoin(statement, models.Event.statement_id == statement.id)
+    return query.order_by(*_ordered(session, models.Event.key))
 
 
 ROWS: dict[str, Callable[[Session], Query | Iterator[tuple[Any, ...]]]] = {
     "districts": _districts,
-    "district_names": lambda s: _names(s, District, DistrictName, DistrictName.district_id),
+    "district_names": lambda s: _names(
+        s, models.District, models.DistrictName, models.DistrictName.district_id
+    ),
     "people": _people,
-    "aliases": lambda s: _names(s, Person, PersonName, PersonName.person_id),
+    "aliases": lambda s: _names(s, models.Person, models.PersonName, models.PersonName.person_id),
     "sources": _sources,
     "statements": _statements,
-    "statement_districts": lambda s: _link(
-        s,
-        statement_districts,
-        Statement,
-        statement_districts.c.statement_id,
-        District,
-        statement_districts.c.district_id,
-    ),
+    "statement_districts": _link(models.statement_districts),
     "translations": _translations,
-    "statement_sources": lambda s: _link(
-        s,
-        statement_sources,
-        Statement,
-        statement_sources.c.statement_id,
-        Source,
-        statement_sources.c.source_id,
-    ),
+    "statement_sources": _link(models.statement_sources),
     "signatures": _signatures,
     "signature_sources": _signature_sources,
     "events": _events,
-    "event_people": lambda s: _link(
-        s, event_people, Event, event_people.c.event_id, Person, event_people.c.person_id
-    ),
-    "event_sources": lambda s: _link(
-        s, event_sources, Event, event_sources.c.event_id, Source, event_sources.c.source_id
-    ),
+    "event_people": _link(models.event_people),
+    "event_sources": _link(models.event_sources),
 }
 
 
