@@ -40,6 +40,22 @@ LongText = Str()
 DateText = Str(10)
 
 
+class Keyed:
+    """A record with a row id and a permanent natural key (the key of its URL)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(Str(200), unique=True)
+
+
+class OtherName:
+    """A name in another language (``language`` set) or a variant spelling (``language``
+    None) of the record that owns it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(Str(300))
+    language: Mapped[str | None] = mapped_column(Str(35))
+
+
 def _links(name: str, owner: tuple[str, str], other: tuple[str, str]) -> Table:
     """Declare a many-to-many link table between an owner's rows and other rows, each given
     as (column, table it refers to); the other's column is indexed, and a link goes when its
@@ -65,39 +81,32 @@ event_people = _links("event_people", ("event_id", "events"), ("person_id", "peo
 event_sources = _links("event_sources", ("event_id", "events"), ("source_id", "sources"))
 
 
-class District(Base):
+class District(Keyed, Base):
     __tablename__ = "districts"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(Str(200), unique=True)
     name: Mapped[str] = mapped_column(Str(300))
     kind: Mapped[str] = mapped_column(Str(32))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
 
-    parent: Mapped[District | None] = relationship(remote_side=[id])
+    parent: Mapped[District | None] = relationship(remote_side="District.id")
     names: Mapped[list[DistrictName]] = relationship(
         cascade="all, delete-orphan", order_by="(DistrictName.language, DistrictName.name)"
     )
 
 
-class DistrictName(Base):
+class DistrictName(OtherName, Base):
     """A district's name in another language (``language`` set) or a variant spelling."""
 
     __tablename__ = "district_names"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     district_id: Mapped[int] = mapped_column(
         ForeignKey("districts.id", ondelete="CASCADE"), index=True
     )
-    name: Mapped[str] = mapped_column(Str(300))
-    language: Mapped[str | None] = mapped_column(Str(35))
 
 
-class Person(Base):
+class Person(Keyed, Base):
     __tablename__ = "people"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(Str(200), unique=True)
     name: Mapped[str] = mapped_column(Str(300))
     description: Mapped[str | None] = mapped_column(LongText)
 
@@ -106,22 +115,17 @@ class Person(Base):
     )
 
 
-class PersonName(Base):
+class PersonName(OtherName, Base):
     """A person's name in another script (``language`` set) or a variant spelling."""
 
     __tablename__ = "person_names"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(Str(300))
-    language: Mapped[str | None] = mapped_column(Str(35))
 
 
-class Source(Base):
+class Source(Keyed, Base):
     __tablename__ = "sources"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(Str(200), unique=True)
     url: Mapped[str | None] = mapped_column(Str(2000), unique=True)
     kind: Mapped[str] = mapped_column(Str(32))
     publisher: Mapped[str | None] = mapped_column(Str(300))
@@ -134,14 +138,12 @@ class Source(Base):
     capture_text: Mapped[str | None] = mapped_column(LongText)
     capture_sha256: Mapped[str | None] = mapped_column(Str(64), index=True)
 
-    cites: Mapped[Source | None] = relationship(remote_side=[id])
+    cites: Mapped[Source | None] = relationship(remote_side="Source.id")
 
 
-class Statement(Base):
+class Statement(Keyed, Base):
     __tablename__ = "statements"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(Str(200), unique=True)
     title: Mapped[str] = mapped_column(LongText)
     kind: Mapped[str] = mapped_column(Str(32))
     date: Mapped[str | None] = mapped_column(DateText, index=True)
@@ -221,13 +223,11 @@ class Signature(Base):
     sources: Mapped[list[Source]] = relationship(secondary=signature_sources, order_by="Source.key")
 
 
-class Event(Base):
+class Event(Keyed, Base):
     """What happened to people, or because of a statement, afterwards."""
 
     __tablename__ = "events"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(Str(200), unique=True)
     date: Mapped[str | None] = mapped_column(DateText, index=True)
     kind: Mapped[str] = mapped_column(Str(32))
     statement_id: Mapped[int | None] = mapped_column(ForeignKey("statements.id"), index=True)
