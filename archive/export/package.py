@@ -23,54 +23,6 @@ from archive.importing.tables import TABLES, Table
 DATE_PATTERN = r"\d{4}(-\d{2}(-\d{2})?)?"
 INTEGER_COLUMNS = {"position", "reported_signatories"}
 DATE_COLUMNS = {"date", "published", "accessed", "withdrawn"}
-# Primary keys and the references between tables, for the data package's table schemas.
-PRIMARY_KEYS: dict[str, list[str]] = {
-    "districts": ["key"],
-    "people": ["key"],
-    "sources": ["key"],
-    "statements": ["key"],
-    "statement_districts": ["statement_key", "district_key"],
-    "translations": ["statement_key", "language"],
-    "statement_sources": ["statement_key", "source_key"],
-    "signatures": ["statement_key", "person_key"],
-    "signature_sources": ["statement_key", "person_key", "source_key"],
-    "events": ["key"],
-    "event_people": ["event_key", "person_key"],
-    "event_sources": ["event_key", "source_key"],
-}
-FOREIGN_KEYS: dict[str, list[tuple[list[str], str, list[str]]]] = {
-    "districts": [(["parent_key"], "districts", ["key"])],
-    "district_names": [(["district_key"], "districts", ["key"])],
-    "aliases": [(["person_key"], "people", ["key"])],
-    "sources": [(["cites_key"], "sources", ["key"])],
-    "statement_districts": [
-        (["statement_key"], "statements", ["key"]),
-        (["district_key"], "districts", ["key"]),
-    ],
-    "translations": [
-        (["statement_key"], "statements", ["key"]),
-        (["source_key"], "sources", ["key"]),
-    ],
-    "statement_sources": [
-        (["statement_key"], "statements", ["key"]),
-        (["source_key"], "sources", ["key"]),
-    ],
-    "signatures": [
-        (["statement_key"], "statements", ["key"]),
-        (["person_key"], "people", ["key"]),
-        (["district_key"], "districts", ["key"]),
-        (["withdrawal_source_key"], "sources", ["key"]),
-    ],
-    "signature_sources": [
-        (["statement_key", "person_key"], "signatures", ["statement_key", "person_key"]),
-        (["source_key"], "sources", ["key"]),
-    ],
-    "events": [(["statement_key"], "statements", ["key"])],
-    "event_people": [(["event_key"], "events", ["key"]), (["person_key"], "people", ["key"])],
-    "event_sources": [(["event_key"], "events", ["key"]), (["source_key"], "sources", ["key"])],
-}
-
-
 # The data package.
 
 
@@ -86,7 +38,7 @@ def field_schema(table: Table) -> list[dict[str, Any]]:
         if column.name in DATE_COLUMNS:
             field["constraints"] = {"pattern": DATE_PATTERN}
         # A key column may not be empty (Frictionless does not imply it from the primary key).
-        if column.required or column.name in PRIMARY_KEYS.get(table.name, []):
+        if column.required or column.name in table.primary_key:
             field.setdefault("constraints", {})["required"] = True
         fields.append(field)
     return fields
@@ -95,13 +47,15 @@ def field_schema(table: Table) -> list[dict[str, Any]]:
 def table_schema(table: Table) -> dict[str, Any]:
     """Return a table's Frictionless schema: fields, primary key and foreign keys."""
     schema: dict[str, Any] = {"fields": field_schema(table), "missingValues": [""]}
-    if table.name in PRIMARY_KEYS:
-        schema["primaryKey"] = PRIMARY_KEYS[table.name]
-    references = FOREIGN_KEYS.get(table.name, [])
-    if references:
+    if table.primary_key:
+        schema["primaryKey"] = list(table.primary_key)
+    if table.references:
         schema["foreignKeys"] = [
-            {"fields": fields, "reference": {"resource": target, "fields": target_fields}}
-            for fields, target, target_fields in references
+            {
+                "fields": list(ref.columns),
+                "reference": {"resource": ref.table, "fields": list(ref.target)},
+            }
+            for ref in table.references
         ]
     return schema
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, aliased
 from archive.data import models
 from archive.data.batches import batched
 from archive.importing import fields
-from archive.importing.tables import LIST_SEPARATOR
+from archive.importing.tables import LIST_SEPARATOR, TABLES_BY_NAME
 
 # A SELECT of one table's columns (its row type differs from table to table).
 Query = Any
@@ -49,20 +49,12 @@ def _people(session: Session) -> Query:
 
 def _sources(session: Session) -> Query:
     cited = aliased(models.Source)
-    query = select(
-        models.Source.key,
-        models.Source.url,
-        models.Source.kind,
-        models.Source.publisher,
-        models.Source.author,
-        models.Source.title,
-        models.Source.published,
-        models.Source.accessed,
-        models.Source.archive_url,
-        cited.key,
-        models.Source.capture_sha256,
-        models.Source.capture_text,
-    ).outerjoin(cited, models.Source.cites_id == cited.id)
+    # The table's columns are the source's own fields but the key of the source it cites.
+    columns = [
+        cited.key if column.field == "cites" else getattr(models.Source, column.name)
+        for column in TABLES_BY_NAME["sources"].columns
+    ]
+    query = select(*columns).outerjoin(cited, models.Source.cites_id == cited.id)
     return query.order_by(*_ordered(session, models.Source.key))
 
 
@@ -171,16 +163,10 @@ def _signature_sources(session: Session) -> Query:
 
 
 def _events(session: Session) -> Query:
-    statement = aliased(models.Statement)
-    query = select(
-        models.Event.key,
-        models.Event.date,
-        models.Event.kind,
-        statement.key,
-        models.Event.description,
-    )
-    query = query.outerjoin(statement, models.Event.statement_id == statement.id)
-    return query.order_by(*_ordered(session, models.Event.key))
+    event, statement = models.Event, aliased(models.Statement)
+    query = select(event.key, event.date, event.kind, statement.key, event.description)
+    query = query.outerjoin(statement, event.statement_id == statement.id)
+    return query.order_by(*_ordered(session, event.key))
 
 
 ROWS: dict[str, Callable[[Session], Query | Iterator[tuple[Any, ...]]]] = {
