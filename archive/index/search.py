@@ -44,6 +44,7 @@ from whoosh.util.numeric import byte_to_length
 
 from archive import reads
 from archive.data import migrations
+from archive.data.batches import batched
 from archive.data.database import Database
 from archive.data.models import (
     Demand,
@@ -206,7 +207,7 @@ def documents(
     """
     districts = Districts(session)
     sources = _Sources(session) if doctype == "statement" else None
-    for chunk in _chunks(keys):
+    for chunk in batched(sorted(set(keys))):
         if sources is not None:
             found = _statement_documents(session, chunk, districts, sources)
         else:
@@ -322,9 +323,7 @@ def _statement_documents(
 def _names_of_people(session: Session, people: Iterable[int]) -> dict[int, str]:
     """Return every name of each person (the name, then the others), one per line."""
     names: dict[int, list[str]] = {}
-    ordered = sorted(people)
-    for start in range(0, len(ordered), 500):
-        chunk = ordered[start : start + 500]
+    for chunk in batched(sorted(people)):
         for person, name in session.execute(
             select(Person.id, Person.name).where(Person.id.in_(chunk))
         ):
@@ -391,7 +390,7 @@ def affected(session: Session, revisions: Iterable[tuple[str, str]]) -> dict[str
         .join(Signature, Signature.statement_id == Statement.id)
         .join(Person, Signature.person_id == Person.id)
     )
-    for chunk in _chunks(changed["person"]):
+    for chunk in batched(sorted(changed["person"])):
         touched["statement"].update(session.scalars(signed.where(Person.key.in_(chunk))))
     if changed["district"]:
         districts = Districts(session)
@@ -399,12 +398,6 @@ def affected(session: Session, revisions: Iterable[tuple[str, str]]) -> dict[str
         _touch_districts(session, within, touched)
     touched["statement"] |= _statements_citing(session, changed["source"])
     return touched
-
-
-def _chunks(keys: Iterable[str], size: int = 500) -> Iterator[list[str]]:
-    ordered = sorted(set(keys))
-    for start in range(0, len(ordered), size):
-        yield ordered[start : start + size]
 
 
 def _touch_districts(session: Session, keys: set[str], touched: dict[str, set[str]]) -> None:
@@ -419,7 +412,7 @@ def _touch_districts(session: Session, keys: set[str], touched: dict[str, set[st
         .join(statement_districts, statement_districts.c.statement_id == Statement.id)
         .join(District, statement_districts.c.district_id == District.id)
     )
-    for chunk in _chunks(keys):
+    for chunk in batched(sorted(keys)):
         for statement_key, person_key in session.execute(signed.where(District.key.in_(chunk))):
             touched["statement"].add(statement_key)
             touched["person"].add(person_key)
@@ -433,7 +426,7 @@ def _statements_citing(session: Session, source_keys: set[str]) -> set[str]:
     citing = select(Source.key).join(cited, Source.cites_id == cited.c.id)
     while new:
         found: set[str] = set()
-        for chunk in _chunks(new):
+        for chunk in batched(sorted(new)):
             found.update(session.scalars(citing.where(cited.c.key.in_(chunk))))
         new = found - sources
         sources |= new
@@ -443,7 +436,7 @@ def _statements_citing(session: Session, source_keys: set[str]) -> set[str]:
         .join(Source, statement_sources.c.source_id == Source.id)
     )
     statements: set[str] = set()
-    for chunk in _chunks(sources):
+    for chunk in batched(sorted(sources)):
         statements.update(session.scalars(listed.where(Source.key.in_(chunk))))
     return statements
 
