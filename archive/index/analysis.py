@@ -10,18 +10,16 @@ ASCII (anyascii), then common romanisation variants are folded (x/ks, th/t, kh/h
 to i, doubled letters, ie/e and ea/e), so that "Ксения Торстрем", "Xenia Torstrem" and
 "Kseniya Torstream" meet.
 
-The index pickles its analyzers, so the classes here are part of its on-disk format: renaming
-one requires ``archive reindex``.
+The index pickles its analyzers and its positions format, so the classes here are part of its
+on-disk format: renaming or moving one requires ``archive reindex``.
 """
 
 from __future__ import annotations
 
-import pickle
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from functools import lru_cache
-from itertools import accumulate
 from typing import Any
 
 from anyascii import anyascii
@@ -29,7 +27,8 @@ from whoosh.analysis import CompositeAnalyzer, Filter, RegexTokenizer
 from whoosh.fields import TEXT
 from whoosh.formats import Positions
 from whoosh.lang import stemmer_for_language, stopwords_for_language
-from whoosh.system import _INT_SIZE
+
+from archive.index import whoosh_private
 
 WORD_RE = r"\w+(?:[-'’]\w+)*"
 CYRILLIC_RE = re.compile(r"[\u0400-\u04ff]")
@@ -148,9 +147,7 @@ class IndexedPositions(Positions):  # type: ignore[misc]
 
     def decode_positions(self, valuestring: bytes) -> list[int]:
         """Decode positions as Whoosh does (the gaps between them, pickled), the sum in C."""
-        if not valuestring.endswith(b"."):
-            valuestring += b"."
-        return list(accumulate(pickle.loads(valuestring[_INT_SIZE:])))
+        return whoosh_private.decode_positions(valuestring)
 
 
 def text_field(analyzer: Any, field_boost: float = 1.0) -> TEXT:

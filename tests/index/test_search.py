@@ -19,7 +19,8 @@ from archive import create_app
 from archive.data.database import Database
 from archive.data.models import Statement
 from archive.importing import importer
-from archive.index.search import SearchIndex, run_search
+from archive.index.generations import SearchIndex
+from archive.index.search import run_search
 from archive.web.context import get_db, get_index
 from tests.conftest import close, make_app
 
