@@ -137,6 +137,9 @@ class IndexedPositions(Positions):  # type: ignore[misc]
     postings written are the same)."""
 
     def word_values(self, value: Any, analyzer: Any, **kwargs: Any) -> Iterator[Any]:
+        """Yield (word, frequency, weight, encoded positions) for each word of a text, as
+        ``whoosh.formats.Positions.word_values`` does (the weight is the frequency times the
+        field's boost), by the analyzer's quicker path where it has one."""
         positions = getattr(analyzer, "positions", None)
         if positions is None or not isinstance(value, str):
             yield from super().word_values(value, analyzer, **kwargs)
@@ -146,7 +149,7 @@ class IndexedPositions(Positions):  # type: ignore[misc]
             yield word, len(found), len(found) * boost, encode(found)
 
     def decode_positions(self, valuestring: bytes) -> list[int]:
-        """Decode positions as Whoosh does (the gaps between them, pickled), the sum in C."""
+        """Return the positions an encoding holds (see :func:`whoosh_private.decode_positions`)."""
         return whoosh_private.decode_positions(valuestring)
 
 

@@ -18,7 +18,11 @@ from archive.index.schema import FILTERS
 
 class SegmentColumns:
     """One segment's per-document values (deleted documents included), read from its stored
-    fields once: a segment never changes, so after a catch-up only the new one is read."""
+    fields once: a segment never changes, so after a catch-up only the new one is read.
+
+    ``doctype``, ``date`` and ``key`` are lists by the segment's document numbers (undated: "");
+    ``values`` holds each filter's values of every document; ``facets`` the same as arrays.
+    """
 
     def __init__(self, reader: Any) -> None:
         size = int(reader.doc_count_all())
@@ -44,7 +48,11 @@ class SegmentColumns:
 
 class Columns:
     """Per-document values of one searcher, for filters, facets and date order: its segments'
-    values (kept by the index) put together, without deleted documents."""
+    values (kept by the index) put together, without deleted documents.
+
+    ``doctype``, ``date``, ``key`` and each filter's ``values`` are dicts by the searcher's
+    document numbers; ``size`` counts the searcher's documents, deleted ones included.
+    """
 
     def __init__(self, searcher: Any, segments: dict[str, SegmentColumns]) -> None:
         self.doctype: dict[int, str] = {}
@@ -81,7 +89,8 @@ class Columns:
         self.facets = {name: _Facet.combined(parts) for name, parts in facets.items()}
 
     def key_order(self) -> npt.NDArray[np.int64]:
-        """Return each document's place in key order (by document number)."""
+        """Return each document's place in key order: an array of ``size`` by document number
+        (0 at a deleted document), made at the first ranking that needs it."""
         if self.by_key is None:
             self.by_key = np.zeros(self.size, dtype=np.int64)
             ordered = sorted(self.key, key=self.key.__getitem__)
@@ -89,7 +98,8 @@ class Columns:
         return self.by_key
 
     def having(self, name: str, value: str) -> frozenset[int]:
-        """Return the documents whose ``name`` includes ``value`` (a cached set)."""
+        """Return the documents whose ``name`` ("doctype" or a filter of FILTERS) includes
+        ``value``, as document numbers (a set kept for the searcher's life)."""
         if (name, value) not in self.cache:
             if name == "doctype":
                 found = frozenset(d for d, t in self.doctype.items() if t == value)
@@ -99,7 +109,12 @@ class Columns:
         return self.cache[name, value]
 
     def dated(self, start: str | None, end: str | None) -> frozenset[int]:
-        """Return the documents whose date (with its precision) overlaps start..end."""
+        """Return the documents whose date overlaps ``start``..``end``, as document numbers
+        (a set kept for the searcher's life).
+
+        Dates are ISO dates of any precision (2022, 2022-09, 2022-09-30), each standing for
+        its whole year, month or day; None leaves that end open. Undated documents are left out.
+        """
         cache_key = ("date", f"{start}..{end}")
         if cache_key not in self.cache:
             low, high = start or "", f"{end}~" if end else "~"
@@ -109,7 +124,8 @@ class Columns:
         return self.cache[cache_key]
 
     def count(self, docnums: Iterable[int]) -> dict[str, dict[str, int]]:
-        """Count facet values over the given documents, each facet's values in name order."""
+        """Count facet values over the given document numbers: {facet: {value: documents}},
+        each facet's values in name order, without values of no document."""
         chosen = mask(docnums, self.size)
         return {name: facet.count(chosen) for name, facet in self.facets.items()}
 
@@ -152,7 +168,8 @@ class _Facet:
 
 
 def mask(docnums: Iterable[int], size: int) -> npt.NDArray[np.bool_]:
-    """Return an array of ``size`` that is True at the given document numbers."""
+    """Return a boolean array of ``size`` that is True at the given document numbers (each
+    below ``size``, else IndexError)."""
     marked = np.zeros(size, dtype=bool)
     marked[np.fromiter(docnums, dtype=np.int64)] = True
     return marked

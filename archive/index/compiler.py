@@ -58,7 +58,13 @@ def _terms_query(field_name: str, text: str) -> Query | None:
 
 
 class Compiler:
-    """Turns parsed clauses into a Whoosh query, noting what each clause matches."""
+    """Turns parsed clauses into a Whoosh query for one searcher, noting what each clause
+    matches (``terms``, for highlighting).
+
+    Prefixes and fuzzy words stand for at most MAX_EXPANSIONS indexed words each and
+    MAX_QUERY_EXPANSIONS in all, within the search's budget of postings and its ``deadline``
+    (a time.monotonic() value).
+    """
 
     # The fields an unqualified word is looked for in, and those of each field:value.
     EVERYWHERE = ("title", "text", "names", "districts", "source")
@@ -85,6 +91,14 @@ class Compiler:
         self.stop_words_dropped = not all(_is_stop_word(c) for g in parsed.groups for c in g)
 
     def query(self) -> Query | None:
+        """Return the Whoosh query of the parsed clauses: every group matched (a group's
+        clauses, any of them), less the documents an excluded clause matches; None when no
+        clause is left (only common words beside others, say).
+
+        Raises TimedOut past the deadline and TooCostly when expanding prefixes and fuzzy
+        words alone reads more postings than the budget; notes on the parsed query where an
+        expansion was cut short.
+        """
         groups = [self._group(group) for group in self.parsed.groups]
         positive: list[Query] = [g for g in groups if g is not None]
         excluded = [q for q in (self._clause(c) for c in self.parsed.excluded) if q is not None]
@@ -183,12 +197,15 @@ def _is_stop_word(clause: querylang.Clause) -> bool:
 
 
 def search_budget(searcher: Any) -> int:
-    """Return how many postings one search may read."""
+    """Return how many postings one search may read: MAX_POSTINGS_PER_DOCUMENT for each
+    document in the searcher's index (counted as one at least)."""
     return MAX_POSTINGS_PER_DOCUMENT * max(int(searcher.doc_count()), 1)
 
 
 def query_cost(searcher: Any, query: Query) -> int:
-    """Return how many postings a query reads: the documents of each of its words."""
+    """Return how many postings a query reads: the number of documents each of its words is
+    in (a phrase's words each counted), summed over its parts; a query of any other kind
+    counts as reading every document."""
     if isinstance(query, (Or, And)):
         return sum(query_cost(searcher, sub) for sub in query.subqueries)
     if isinstance(query, AndNot):

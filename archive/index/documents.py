@@ -35,7 +35,8 @@ from archive.data.models import (
 
 
 class Districts:
-    """The district tree, loaded once, with every name of every district."""
+    """The district tree, loaded once, with every name of every district: ``names`` maps a
+    district's key to its name, then its other names by language and name."""
 
     def __init__(self, session: Session) -> None:
         self.tree = reads.districts.district_tree(session)
@@ -48,7 +49,8 @@ class Districts:
             self.names[key].append(name)
 
     def subtree(self, key: str) -> set[str]:
-        """Return a district's key and every key below it."""
+        """Return a district's key and the key of every district below it (the key alone for a
+        district not in the tree)."""
         node = self.tree.by_key.get(key)
         if node is None:
             return {key}
@@ -118,9 +120,12 @@ def _with_digest(document: dict[str, Any]) -> dict[str, Any]:
 def documents(
     session: Session, doctype: str, keys: Iterable[str]
 ) -> Iterator[tuple[str, dict[str, Any] | None]]:
-    """Yield (key, document) for the records named; the document is None for a deleted record.
+    """Yield (key, document) for each record named, once each and in key order.
 
-    Records are read in chunks as plain rows, a few queries per chunk (no ORM objects).
+    ``doctype`` is "statement" or "person". A document maps the fields of
+    :data:`archive.index.schema.SCHEMA` to their values, with its ``digest`` (the SHA-256, in
+    hex, of its JSON); it is None for a record the database no longer holds. Records are read
+    in batches of keys as plain rows, a few queries per batch (no ORM objects).
     """
     districts = Districts(session)
     sources = _Sources(session) if doctype == "statement" else None
@@ -277,7 +282,7 @@ def _people_documents(
 
 
 def all_keys(session: Session) -> dict[str, list[str]]:
-    """Return the keys of every statement and person."""
+    """Return the keys of every statement and person: {"statement": keys, "person": keys}."""
     return {
         "statement": list(session.scalars(select(Statement.key))),
         "person": list(session.scalars(select(Person.key))),
@@ -287,8 +292,12 @@ def all_keys(session: Session) -> dict[str, list[str]]:
 def affected(session: Session, revisions: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
     """Return the statements and people whose documents the given revisions change.
 
-    Keys are gathered by kind first, so that a large import costs a few queries per chunk of
-    keys rather than a few per record.
+    ``revisions`` are (record type, record key) pairs of the revision log (a signature's key
+    is "statement key/person key"); the answer is {"statement": keys, "person": keys}. A
+    person's change touches the statements they signed; a district's, every statement and
+    signatory of it or of a district below it; a source's, every statement citing it directly
+    or along a chain of citations. Keys are gathered by kind first, so that a large import
+    costs a few queries per batch of keys rather than a few per record.
     """
     touched: dict[str, set[str]] = {"statement": set(), "person": set()}
     changed: dict[str, set[str]] = {"person": set(), "district": set(), "source": set()}

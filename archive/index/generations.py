@@ -48,7 +48,11 @@ PARALLEL_FROM = 5_000
 
 
 class SearchIndex:
-    """The search index of one folder, kept in step with one database."""
+    """The search index of one folder, kept in step with one database.
+
+    The folder holds generations (``gen-<time>-<process>``), each a whole Whoosh index, and
+    ``CURRENT``, naming the live one; each thread searches with a searcher of its own.
+    """
 
     def __init__(self, folder: str | Path, database: Database) -> None:
         self.folder = Path(folder)
@@ -69,7 +73,10 @@ class SearchIndex:
             return None
 
     def open(self) -> Any:
-        """Return the live Whoosh index, reopening it when another process switched it."""
+        """Return the live Whoosh index, reopening it when another process switched it.
+
+        Raises whoosh.index.EmptyIndexError when the folder holds no index yet.
+        """
         generation = self._current()
         if generation is None:
             raise whoosh_index.EmptyIndexError(f"no index in {self.folder}")
@@ -82,7 +89,13 @@ class SearchIndex:
             return self._index
 
     def searcher(self) -> Any:
-        """Return this thread's searcher, refreshed (one per thread, reused across requests)."""
+        """Return this thread's searcher, refreshed (one per thread, reused across requests;
+        not to be closed by the caller), scoring with :class:`BM25FWithLengthsInMemory`.
+
+        A new searcher replaces the thread's once the index has changed (a commit to it, or
+        another generation switched in).
+        Raises whoosh.index.EmptyIndexError when the folder holds no index yet.
+        """
         index = self.open()
         current = getattr(self._local, "searcher", None)
         if current is not None and (
@@ -106,8 +119,9 @@ class SearchIndex:
             self._local.searcher = None
 
     def columns(self, searcher: Any) -> Columns:
-        """Return a searcher's per-document values, put together once per searcher from the
-        values its segments keep (only a new segment's are read)."""
+        """Return a searcher's per-document values, put together at its first search from the
+        values each of its segments keeps (only a new segment's are read from the index), and
+        kept as long as the searcher lives."""
         columns = self._columns.get(searcher)
         if columns is None:
             with self._lock:
@@ -116,14 +130,19 @@ class SearchIndex:
         return columns
 
     def version(self) -> int:
-        """Return the dataset version the index reflects."""
+        """Return the dataset version the index reflects (the id of the newest revision in it).
+
+        Raises whoosh.index.EmptyIndexError when there is no index or it has no version.
+        """
         return _version_of(self.searcher())
 
     def ensure_current(self, wait: float = WRITE_LOCK_TIMEOUT, limit: int | None = None) -> str:
         """Rebuild a missing, unreadable or foreign index; catch up a stale one; say which.
 
         The catch-up waits ``wait`` seconds for another process's writer, and is skipped when
-        more than ``limit`` revisions are missing.
+        more than ``limit`` revisions are missing (None: however many). Returns "rebuilt",
+        "caught up", "current" or "stale" (too far behind: left to the process that wrote).
+        An index of another DOCUMENT_FORMAT, or newer than the database, is rebuilt.
         """
         seen = self._current() or ""  # the generation found unusable; "" for none
         try:
@@ -173,10 +192,12 @@ class SearchIndex:
             log.exception("search index could not catch up after a commit")
 
     def rebuild(self, unless_switched_from: str | None = None) -> int:
-        """Build a new index beside the live one from the database, then switch to it.
+        """Build a new index beside the live one from the database, then switch to it; return
+        the dataset version the new index reflects.
 
         One process rebuilds at a time. Given the generation that looked unusable, a process
-        that waited for another's rebuild uses that one instead of building its own.
+        that waited for another's rebuild uses that one instead of building its own. A failed
+        rebuild removes what it wrote and raises what failed; the live index stays.
         """
         self.folder.mkdir(parents=True, exist_ok=True)
         with (self.folder / "REBUILD.lock").open("a+b") as lock:
@@ -222,10 +243,12 @@ class SearchIndex:
                 shutil.rmtree(old, ignore_errors=True)
 
     def catch_up(self, wait: float = WRITE_LOCK_TIMEOUT) -> int:
-        """Apply the revisions the index lacks, under its write lock; return the version.
+        """Apply the revisions the index lacks, under its write lock; return the dataset
+        version the index then reflects.
 
         It waits ``wait`` seconds for another process's writer (0: not at all), then leaves
-        the catch-up to that process.
+        the catch-up to that process (and returns the version as it is). Raises
+        whoosh.index.EmptyIndexError when the folder holds no index yet.
 
         When so much changed that a new index is quicker to write on every core, the
         revisions are not applied one by one: the index is rebuilt.
@@ -276,7 +299,10 @@ class SearchIndex:
         return version
 
     def differences(self) -> list[str]:
-        """Return every difference between the database and the index (none when in step)."""
+        """Return every difference between the database and the index, one sentence each
+        (none when in step): the index's version, then the documents missing from the index,
+        those it holds that the database does not, and those whose digests differ, each in
+        document id order."""
         with self.database.snapshot() as session:
             version = dataset_version(session)
             expected = {

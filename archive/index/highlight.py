@@ -10,7 +10,14 @@ from archive.index.compiler import Terms
 
 
 def highlight(text: str | None, terms: Terms, width: int = 240) -> list[tuple[str, bool]]:
-    """Return a snippet of ``text`` around its first match, as (piece, matched) pairs."""
+    """Return a snippet of ``text`` around its first match, as (piece, matched) pairs.
+
+    The snippet is about ``width`` characters (a third of them before the first match, or the
+    text's start when nothing matches), widened to whole words; pieces follow one another
+    as in the text, a matched piece being one word that matches ``terms`` (the word, its stem,
+    its name key or a prefix of it), and "… " or " …" marks where the text was cut. An empty
+    list for no text.
+    """
     if not text:
         return []
     pieces: list[tuple[str, bool]] = []

@@ -28,7 +28,11 @@ def matching(
     searcher: Any, query: Query | None, allowed: frozenset[int], deadline: float
 ) -> tuple[set[int], Scored | None]:
     """Return the allowed documents a query matches and, for a query of words and phrases,
-    what it matches and scores in every document (None where Whoosh's matchers rank it)."""
+    what it matches and scores in every document (None where Whoosh's matchers rank it).
+
+    Documents are the searcher's document numbers; a None query matches every allowed one.
+    Raises TimedOut past ``deadline`` (a time.monotonic() value).
+    """
     if query is None:
         return set(allowed), None
     scored = query_scores(searcher, query, deadline)
@@ -71,9 +75,11 @@ class Scored:
 
     @classmethod
     def nothing(cls, size: int) -> Scored:
+        """Return the scores of ``size`` documents, none of them found, each score 0."""
         return cls(np.zeros(size, dtype=bool), np.zeros(size))
 
     def add(self, other: Scored) -> None:
+        """Add another part's matches and scores, as an OR of the two ranks them."""
         self.found |= other.found
         self.score += other.score
 
@@ -85,7 +91,10 @@ def query_scores(searcher: Any, query: Query, deadline: float) -> Scored | None:
 
     Whoosh's matchers score a union of words document by document in Python calls: ranking
     a common word at 20,000 statements took 90 ms that way. None for a query with anything
-    else in it (only excluded words, say): Whoosh's matchers rank those.
+    else in it (only excluded words, say): Whoosh's matchers rank those. A word scores
+    ``whoosh.scoring.bm25(idf, tf, fl, avgfl, B, K1)`` in each document, with the searcher's
+    weighting's B and K1 and Whoosh's idf, ``log(documents / (documents with the word + 1)) + 1``.
+    Raises TimedOut past ``deadline`` (a time.monotonic() value).
     """
     if time.monotonic() > deadline:
         raise TimedOut

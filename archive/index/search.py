@@ -35,7 +35,7 @@ SEARCH_CATCH_UP_LIMIT = 1000
 SEARCH_TIME_LIMIT = 1.0
 MIN_RANKING_TIME = 0.05  # seconds ranking gets even when matching used up the search's time
 PER_PAGE = 20
-MAX_PAGE = 1000
+MAX_PAGE = 1000  # a page deeper costs a ranking of page * per_page statements
 # The name by which the index's table of contents knows the codec of the segments a rebuild
 # writes (see BulkCodec): part of the on-disk format, it stays where it was first written.
 _BulkCodec = BulkCodec
@@ -43,7 +43,15 @@ _BulkCodec = BulkCodec
 
 @dataclass
 class Results:
-    """One page of statements matching a search, the people matching it, and facet counts."""
+    """One page of statements matching a search, the people matching it, and facet counts.
+
+    ``total`` counts every statement matched, ``keys`` are this page's, best or newest first;
+    ``people`` are the keys of up to eight people the query finds; ``facets`` counts each
+    filter's values over every statement matched ({facet: {value: statements}}); ``messages``
+    say what the query language changed or refused, or why the search stopped; ``suggestion``
+    is the query respelt with indexed words, offered when nothing matched; ``terms`` are
+    what the query matches, for :func:`archive.index.highlight.highlight`.
+    """
 
     query: str
     total: int = 0
@@ -58,7 +66,8 @@ class Results:
 
 
 class SearchTooSlow(Exception):
-    """Finding the matching statements took longer than a search may."""
+    """Finding the matching statements took longer than a search may, or would read more of
+    the index than a search may; the message is the note for the reader."""
 
 
 @dataclass
@@ -125,7 +134,15 @@ def run_search(
     page: int = 1,
     per_page: int = PER_PAGE,
 ) -> Results:
-    """Search statements (and people) with a query string and facet filters; never fail."""
+    """Search statements (and people) with a query string and facet filters; never fail.
+
+    ``text`` is in the query language of :mod:`archive.index.querylang`; ``filters`` maps
+    filters of FILTERS to a value each (others are ignored, as are empty values). ``sort`` is
+    "relevance" (BM25F, equal scores in key order) or "date" (newest first, a date's statements
+    in key order, undated ones last), and a query of filters alone is in date order. ``page``
+    is held to 1..MAX_PAGE and ``per_page`` to 1..100. A query too slow or too costly gives a
+    page of nothing with a message, never an exception.
+    """
     page, per_page = min(max(page, 1), MAX_PAGE), min(max(per_page, 1), 100)
     results = Results(query=text, page=page, per_page=per_page)
     try:
@@ -153,11 +170,13 @@ def run_search(
 def all_matching_keys(
     index: SearchIndex, text: str, filters: dict[str, str] | None = None, sort: str = "relevance"
 ) -> tuple[list[str], list[str]]:
-    """Return every statement a search finds, ordered as its pages are, and the query's notes.
+    """Return every statement a search finds, ordered as its pages are, and the query's notes:
+    (statement keys, messages), with arguments as :func:`run_search` takes them.
 
     One pass, for the CSV of a search: paging through run_search would rank page * per_page
     hits for every page. Statements that ranking had no time for follow the ranked ones,
-    newest first, so that none is dropped. Raises SearchTooSlow like a search page's note.
+    newest first, so that none is dropped. Raises SearchTooSlow where a search page would
+    show its note.
     """
     found = _select(index, text, filters)
     by_date = [found.columns.key[d] for d in _by_date(found.columns, found.matched)]

@@ -61,7 +61,9 @@ from whoosh.util.numeric import byte_to_length
 
 
 def decode_positions(valuestring: bytes) -> list[int]:
-    """Decode positions as Whoosh does (the gaps between them, pickled), the sum in C."""
+    """Return the positions of a word in one document (ascending word numbers) from Whoosh's
+    encoding of them: an int header of ``_INT_SIZE`` bytes, then the gaps between positions,
+    pickled. Decoded as ``whoosh.formats.Positions.decode_positions`` does, the sum in C."""
     if not valuestring.endswith(b"."):
         valuestring += b"."
     return list(accumulate(pickle.loads(valuestring[_INT_SIZE:])))
@@ -75,6 +77,9 @@ class BM25FWithLengthsInMemory(BM25F):  # type: ignore[misc]
     """
 
     def scorer(self, searcher: Any, fieldname: str, text: Any, qf: int = 1) -> Any:
+        """Return Whoosh's scorer of one word in one field; on one segment's searcher, a
+        BM25FScorer whose ``dfl`` (a document's field length) looks the length up in the
+        segment's lengths, read once (:func:`field_lengths`)."""
         scorer = super().scorer(searcher, fieldname, text, qf=qf)
         lengths = field_lengths(searcher.reader(), fieldname)
         if isinstance(scorer, BM25FScorer) and lengths is not None:
@@ -83,12 +88,17 @@ class BM25FWithLengthsInMemory(BM25F):  # type: ignore[misc]
 
 
 # Whoosh's one-byte field lengths decoded (0, no length, counts as 1, as Whoosh's scorer has it).
-BYTE_LENGTHS = np.array([byte_to_length(byte) or 1 for byte in range(256)], dtype=np.int64)
+_BYTE_LENGTHS = np.array([byte_to_length(byte) or 1 for byte in range(256)], dtype=np.int64)
 
 
 def field_lengths(reader: Any, fieldname: str) -> npt.NDArray[np.int64] | None:
-    """Return a segment's length of one field in every document (as Whoosh stores lengths,
-    one byte each), read once; None for a reader that is not one segment's."""
+    """Return a segment's length of one field in every document, read once per reader; None
+    for a reader that is not one segment's.
+
+    An array by the segment's document numbers, in words: Whoosh stores each length in one
+    byte (``whoosh.util.numeric.length_to_byte``: exact up to 10, rounded up above), decoded
+    with ``byte_to_length``; 0 counts as 1, as Whoosh's BM25F scorer has it.
+    """
     perdoc = getattr(reader, "_perdoc", None)
     if perdoc is None:
         return None
@@ -98,7 +108,7 @@ def field_lengths(reader: Any, fieldname: str) -> npt.NDArray[np.int64] | None:
         column = perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
         if column is not None:  # a column of one byte per document, shorter where all are 0
             raw = column._dbfile.get(column._basepos, column._count)
-            lengths[: len(raw)] = BYTE_LENGTHS[np.frombuffer(raw, dtype=np.uint8)]
+            lengths[: len(raw)] = _BYTE_LENGTHS[np.frombuffer(raw, dtype=np.uint8)]
         cache[fieldname] = lengths
     return cache[fieldname]
 
@@ -154,10 +164,14 @@ class AllowedInTime(FilterCollector):  # type: ignore[misc]
     """
 
     def __init__(self, child: Any, allow: set[int], deadline: float) -> None:
+        """Wrap collector ``child``: ``allow`` holds the searcher's document numbers it may
+        collect, ``deadline`` is a time.monotonic() value."""
         super().__init__(child, allow=allow)
         self.deadline = deadline
 
     def collect_matches(self) -> None:
+        """Collect the allowed matches of the current segment; raise whoosh's TimeLimit past
+        the deadline (checked every 512 matches), keeping what was collected."""
         child, allow, offset, deadline = self.child, self._allow, self.offset, self.deadline
         for count, sub_docnum in enumerate(child.matches()):
             if offset + sub_docnum in allow:
