@@ -37,6 +37,8 @@ from array import array
 from itertools import accumulate
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import whoosh
 
 WHOOSH_VERSION = "2.7.5"  # the version of whoosh-reloaded pinned in pyproject.toml
@@ -51,8 +53,6 @@ if whoosh.versionstring() != WHOOSH_VERSION:
 
 # Whoosh's parts are imported after the check: another version may lack one, and should fail
 # with the message above rather than a missing name's.
-import numpy as np
-import numpy.typing as npt
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec
 from whoosh.collectors import FilterCollector, TimeLimit
 from whoosh.scoring import BM25F, BM25FScorer
