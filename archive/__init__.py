@@ -39,7 +39,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from archive import cli, config, web
     from archive.data.database import Database
-    from archive.index.search import SearchIndex
+    from archive.index.generations import SearchIndex
     from archive.web import context
 
     app = Flask(

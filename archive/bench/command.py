@@ -23,7 +23,7 @@ from flask import Flask
 
 from archive.bench import corpus, pages, report, searches, storage
 from archive.bench.report import Row
-from archive.index.search import SearchIndex
+from archive.index.generations import SearchIndex
 
 MARKER = ".archive-bench"  # marks a working folder the benchmark may empty
 STATEMENT_PAGES = 5  # statement URLs the page measures cycle through

@@ -24,7 +24,8 @@ from anyascii import anyascii
 from archive.bench.report import Row, percentile
 from archive.bench.storage import fts_connection, timed
 from archive.index import analysis
-from archive.index.search import SearchIndex, run_search
+from archive.index.generations import SearchIndex
+from archive.index.search import run_search
 
 SEARCH_REPEATS = 15  # timed runs of each query at most, after one warm-up run
 MIN_REPEATS = 5  # timed runs at least, even past the budget

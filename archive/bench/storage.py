@@ -33,7 +33,7 @@ from archive.data.database import Base, Database
 from archive.export import dialects, package, rows
 from archive.importing import importer
 from archive.importing.tables import TABLES, TABLES_BY_NAME
-from archive.index.search import SearchIndex
+from archive.index.generations import SearchIndex
 
 # The pragmas the archive's own connections set (archive.data.database), so that only the
 # code differs.

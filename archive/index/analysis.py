@@ -10,18 +10,16 @@ ASCII (anyascii), then common romanisation variants are folded (x/ks, th/t, kh/h
 to i, doubled letters, ie/e and ea/e), so that "Ксения Торстрем", "Xenia Torstrem" and
 "Kseniya Torstream" meet.
 
-The index pickles its analyzers, so the classes here are part of its on-disk format: renaming
-one requires ``archive reindex``.
+The index pickles its analyzers and its positions format, so the classes here are part of its
+on-disk format: renaming or moving one requires ``archive reindex``.
 """
 
 from __future__ import annotations
 
-import pickle
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from functools import lru_cache
-from itertools import accumulate
 from typing import Any
 
 from anyascii import anyascii
@@ -29,7 +27,8 @@ from whoosh.analysis import CompositeAnalyzer, Filter, RegexTokenizer
 from whoosh.fields import TEXT
 from whoosh.formats import Positions
 from whoosh.lang import stemmer_for_language, stopwords_for_language
-from whoosh.system import _INT_SIZE
+
+from archive.index import whoosh_private
 
 WORD_RE = r"\w+(?:[-'’]\w+)*"
 CYRILLIC_RE = re.compile(r"[\u0400-\u04ff]")
@@ -138,6 +137,9 @@ class IndexedPositions(Positions):  # type: ignore[misc]
     postings written are the same)."""
 
     def word_values(self, value: Any, analyzer: Any, **kwargs: Any) -> Iterator[Any]:
+        """Yield (word, frequency, weight, encoded positions) for each word of a text, as
+        ``whoosh.formats.Positions.word_values`` does (the weight is the frequency times the
+        field's boost), by the analyzer's quicker path where it has one."""
         positions = getattr(analyzer, "positions", None)
         if positions is None or not isinstance(value, str):
             yield from super().word_values(value, analyzer, **kwargs)
@@ -147,10 +149,8 @@ class IndexedPositions(Positions):  # type: ignore[misc]
             yield word, len(found), len(found) * boost, encode(found)
 
     def decode_positions(self, valuestring: bytes) -> list[int]:
-        """Decode positions as Whoosh does (the gaps between them, pickled), the sum in C."""
-        if not valuestring.endswith(b"."):
-            valuestring += b"."
-        return list(accumulate(pickle.loads(valuestring[_INT_SIZE:])))
+        """Return the positions an encoding holds (see :func:`whoosh_private.decode_positions`)."""
+        return whoosh_private.decode_positions(valuestring)
 
 
 def text_field(analyzer: Any, field_boost: float = 1.0) -> TEXT:

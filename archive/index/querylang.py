@@ -83,7 +83,8 @@ class ParsedQuery:
 
 
 def clean(text: str) -> tuple[str, list[str]]:
-    """Return the query with invisible and control characters removed and its length capped."""
+    """Return the query with invisible and control characters removed, its length capped at
+    MAX_QUERY_CHARS and its spaces collapsed, with a message for each change: (text, messages)."""
     messages = []
     text = unicodedata.normalize("NFC", text)
     visible = "".join(" " if unicodedata.category(c) in INVISIBLE else c for c in text)
@@ -96,7 +97,8 @@ def clean(text: str) -> tuple[str, list[str]]:
 
 
 def parse(text: str) -> ParsedQuery:
-    """Parse a query string into clauses, never failing."""
+    """Parse a query string into clauses, never failing: whatever cannot be searched is
+    dropped or changed, with a message saying so on the ParsedQuery."""
     text, messages = clean(text)
     query = ParsedQuery(messages=messages)
     if BRACKETS_RE.search(text):

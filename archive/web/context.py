@@ -7,7 +7,7 @@ from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
 from archive.data.database import Database
-from archive.index.search import SearchIndex
+from archive.index.generations import SearchIndex
 
 DATABASE = "archive.db"
 INDEX = "archive.search"

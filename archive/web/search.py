@@ -12,15 +12,10 @@ from sqlalchemy.orm import Session
 from archive import reads
 from archive.data.models import Person, Statement
 from archive.index import querylang
-from archive.index.search import (
-    FILTERS,
-    Results,
-    SearchIndex,
-    SearchTooSlow,
-    all_matching_keys,
-    highlight,
-    run_search,
-)
+from archive.index.generations import SearchIndex
+from archive.index.highlight import highlight
+from archive.index.schema import FILTERS
+from archive.index.search import Results, SearchTooSlow, all_matching_keys, run_search
 from archive.reads.tree import DistrictTree
 from archive.web import csvtwins
 from archive.web.context import get_index, get_session

@@ -6,7 +6,7 @@ import pytest
 from whoosh.formats import Positions
 
 from archive.index import analysis
-from archive.index.search import SCHEMA
+from archive.index.schema import SCHEMA
 
 TEXTS = [
     "Мы, депутаты муниципального округа, требуем отставки президента; и это — не шутка.",

@@ -18,7 +18,9 @@ from archive.bench import corpus
 from archive.data.database import Database
 from archive.data.models import Statement
 from archive.importing import importer
-from archive.index import analysis, querylang, search
+from archive.index import analysis, generations, querylang
+from archive.index.compiler import Compiler
+from archive.index.scoring import query_scores
 from archive.web.context import get_index
 
 
@@ -28,7 +30,7 @@ def segmented(app: Flask, db: Database, tmp_path: Path, monkeypatch: pytest.Monk
     applied in place afterwards)."""
     path = tmp_path / "corpus.json"
     corpus.write(path, "S", seed=5, statements=60)
-    monkeypatch.setattr(search, "PARALLEL_FROM", 20)
+    monkeypatch.setattr(generations, "PARALLEL_FROM", 20)
     importer.run(db, [path])
     changed = json.loads(path.read_text("utf-8"))
     statements = changed["statements"][:3]
@@ -68,9 +70,9 @@ def test_scores_of_whole_posting_lists_equal_whooshs(segmented: Flask, db: Datab
     try:
         for text in _queries(db):
             parsed = querylang.parse(text)
-            query = search._Compiler(searcher, parsed, math.inf).query()
+            query = Compiler(searcher, parsed, math.inf).query()
             assert query is not None, text
-            scored = search._scores(searcher, query, math.inf)
+            scored = query_scores(searcher, query, math.inf)
             assert scored is not None, text
             ours = {
                 docnum: float(scored.score[docnum])

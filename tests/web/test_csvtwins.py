@@ -19,6 +19,7 @@ from archive.data.database import Database
 from archive.data.revisions import dataset_version
 from archive.importing.tables import TABLES
 from archive.index import search
+from archive.index.compiler import TimedOut
 from archive.web.context import get_db
 from tests.web.pages import Node, get_json, get_page, import_records
 from tests.web.test_routes import check_headers
@@ -552,9 +553,9 @@ def test_search_too_slow_is_said_not_an_empty_file(
     demo: Flask, client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def too_slow(*args: Any) -> set[int]:
-        raise search._TimedOut
+        raise TimedOut
 
-    monkeypatch.setattr(search, "_matching", too_slow)
+    monkeypatch.setattr(search, "matching", too_slow)
     response = client.get("/search.csv?q=putin")
     assert response.status_code == 503
     assert response.mimetype == "text/html"

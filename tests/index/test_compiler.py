@@ -12,7 +12,7 @@ from flask import Flask
 from archive.bench import corpus
 from archive.data.database import Database
 from archive.importing import importer
-from archive.index import querylang, search
+from archive.index import compiler, querylang, search
 from archive.index.search import run_search
 from archive.web.context import get_index
 
@@ -95,13 +95,13 @@ def test_many_fuzzy_words_are_refused_as_they_are_expanded(
 ) -> None:
     words = [w for w in _common_words(filled, 60) if w.isalpha() and len(w) > 4][:12]
     scanned: list[str] = []
-    original = search._Compiler._expand
+    original = compiler.Compiler._expand
 
-    def counting(self: search._Compiler, field_name: str, found: Any) -> list[str]:
+    def counting(self: compiler.Compiler, field_name: str, found: Any) -> list[str]:
         scanned.append(field_name)
         return original(self, field_name, found)
 
-    monkeypatch.setattr(search._Compiler, "_expand", counting)
+    monkeypatch.setattr(compiler.Compiler, "_expand", counting)
     monkeypatch.setattr(querylang, "MAX_FUZZY_WORDS", len(words))
     results = run_search(get_index(filled), " ".join(f"{word}~" for word in words))
     assert results.total == 0

@@ -13,8 +13,10 @@ from flask import Flask
 from archive.bench import corpus
 from archive.data.database import Database
 from archive.importing import importer
-from archive.index import search
-from archive.index.search import SearchIndex, run_search
+from archive.index import generations
+from archive.index.columns import Columns
+from archive.index.generations import SearchIndex
+from archive.index.search import run_search
 from archive.web.context import get_index
 
 pytestmark = pytest.mark.slow
@@ -35,7 +37,7 @@ def _generation(app: Flask) -> str:
 def test_a_large_import_rebuilds_the_index_in_parallel(
     app: Flask, db: Database, small: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(search, "PARALLEL_FROM", 20)
+    monkeypatch.setattr(generations, "PARALLEL_FROM", 20)
     before = _generation(app)
     importer.run(db, [small])
     index = get_index(app)
@@ -53,7 +55,7 @@ def test_a_small_change_is_applied_in_place(
 ) -> None:
     importer.run(db, [small])
     before = _generation(app)
-    monkeypatch.setattr(search, "PARALLEL_FROM", 20)
+    monkeypatch.setattr(generations, "PARALLEL_FROM", 20)
     statement = {"key": "one-more", "title": "One more", "kind": "appeal", "date": "2023"}
     path = small.with_name("one.json")
     path.write_text(json.dumps({"statements": [statement]}), "utf-8")
@@ -101,7 +103,7 @@ def test_processes_finding_an_unusable_index_rebuild_it_once(
 def test_columns_are_kept_per_segment_and_equal_a_fresh_read(
     app: Flask, db: Database, small: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(search, "PARALLEL_FROM", 20)
+    monkeypatch.setattr(generations, "PARALLEL_FROM", 20)
     importer.run(db, [small])
     index = get_index(app)
     assert run_search(index, "").total == 60
@@ -121,7 +123,7 @@ def test_columns_are_kept_per_segment_and_equal_a_fresh_read(
     assert current - set(before) and current & set(before)
     for segment_id in current & set(before):
         assert index.segments[segment_id] is before[segment_id]
-    kept, fresh = search._columns(index, searcher), search._Columns(searcher, {})
+    kept, fresh = index.columns(searcher), Columns(searcher, {})
     for name in ("doctype", "date", "key", "values"):
         assert getattr(kept, name) == getattr(fresh, name)
     every = list(fresh.key)

@@ -1,0 +1,367 @@
+"""Records as documents: one function turns statements and people into the index's documents,
+for a catch-up and a rebuild alike, and another says which documents a change touches.
+
+Records are read as plain rows in batches of keys, a few queries per batch (no ORM objects);
+each document carries the digest of its own contents, by which ``archive check`` compares the
+index with the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive import reads
+from archive.data.batches import batched
+from archive.data.models import (
+    Demand,
+    District,
+    DistrictName,
+    Person,
+    PersonName,
+    Signature,
+    Source,
+    Statement,
+    Translation,
+    statement_districts,
+    statement_sources,
+)
+
+
+class Districts:
+    """The district tree, loaded once, with every name of every district: ``names`` maps a
+    district's key to its name, then its other names by language and name."""
+
+    def __init__(self, session: Session) -> None:
+        self.tree = reads.districts.district_tree(session)
+        self.names = {node.key: [node.name] for node in self.tree.by_id.values()}
+        alternates = select(District.key, DistrictName.name).join(
+            District, DistrictName.district_id == District.id
+        )
+        order = (DistrictName.language, DistrictName.name)
+        for key, name in session.execute(alternates.order_by(*order)):
+            self.names[key].append(name)
+
+    def subtree(self, key: str) -> set[str]:
+        """Return a district's key and the key of every district below it (the key alone for a
+        district not in the tree)."""
+        node = self.tree.by_key.get(key)
+        if node is None:
+            return {key}
+        return {below.key for below, _depth in self.tree.walk([node], "key")}
+
+
+def _join(parts: Iterable[str | None]) -> str:
+    return "\n".join(part for part in parts if part)
+
+
+def _statement_document(
+    row: Any, parts: _StatementParts, districts: Districts, sources: _Sources
+) -> dict[str, Any]:
+    statement_id = row.id
+    signatures = parts.signatures.get(statement_id, [])
+    district_keys = [*parts.districts.get(statement_id, [])]
+    district_keys += [district for _person, district in signatures if district is not None]
+    lineage = sorted({k for key in district_keys for k in districts.tree.lineage(key)})
+    cited = sources.with_chains(parts.sources.get(statement_id, []))
+    translations = parts.translations.get(statement_id, [])
+    texts = [row.text, row.summary, row.addressee, *(text for _language, text in translations)]
+    languages = {row.language} | {language for language, _text in translations}
+    return {
+        "id": f"statement:{row.key}",
+        "doctype": "statement",
+        "key": row.key,
+        "title": row.title,
+        "text": _join(texts),
+        "words": _join([row.title, *texts]),
+        "names": _join(parts.names[person] for person, _district in signatures),
+        "districts": _join(name for key in lineage for name in districts.names.get(key, [])),
+        "source": _join(sources.publisher.get(key) for key in cited),
+        "demand": ",".join(parts.demands.get(statement_id, [])),
+        "kind": row.kind,
+        "lang": ",".join(sorted(lang for lang in languages if lang)),
+        "district_keys": ",".join(lineage),
+        "date": row.date or "",
+        "signatories": [len(signatures), row.reported_signatories],
+    }
+
+
+def _person_document(
+    row: Any, names: str, signatures: list[tuple[str | None, str | None]], districts: Districts
+) -> dict[str, Any]:
+    keys = {district for _role, district in signatures if district is not None}
+    lineage = sorted({k for key in keys for k in districts.tree.lineage(key)})
+    return {
+        "id": f"person:{row.key}",
+        "doctype": "person",
+        "key": row.key,
+        "title": row.name,
+        "text": _join([row.description, *(role for role, _district in signatures)]),
+        "words": _join([row.name, row.description]),
+        "names": names,
+        "districts": _join(name for key in lineage for name in districts.names.get(key, [])),
+        "district_keys": ",".join(lineage),
+        "signatories": [len(signatures), None],
+    }
+
+
+def _with_digest(document: dict[str, Any]) -> dict[str, Any]:
+    body = json.dumps(document, sort_keys=True, ensure_ascii=False)
+    document["digest"] = hashlib.sha256(body.encode("utf-8")).hexdigest()
+    return document
+
+
+def documents(
+    session: Session, doctype: str, keys: Iterable[str]
+) -> Iterator[tuple[str, dict[str, Any] | None]]:
+    """Yield (key, document) for each record named, once each and in key order.
+
+    ``doctype`` is "statement" or "person". A document maps the fields of
+    :data:`archive.index.schema.SCHEMA` to their values, with its ``digest`` (the SHA-256, in
+    hex, of its JSON); it is None for a record the database no longer holds. Records are read
+    in batches of keys as plain rows, a few queries per batch (no ORM objects).
+    """
+    districts = Districts(session)
+    sources = _Sources(session) if doctype == "statement" else None
+    for chunk in batched(sorted(set(keys))):
+        if sources is not None:
+            found = _statement_documents(session, chunk, districts, sources)
+        else:
+            found = _people_documents(session, chunk, districts)
+        for key in chunk:
+            document = found.get(key)
+            yield key, _with_digest(document) if document is not None else None
+
+
+class _Sources:
+    """Every source's publisher and the source it cites, read once."""
+
+    def __init__(self, session: Session) -> None:
+        cited = Source.__table__.alias()
+        query = select(Source.key, Source.publisher, cited.c.key).outerjoin(
+            cited, Source.cites_id == cited.c.id
+        )
+        self.publisher: dict[str, str | None] = {}
+        self.cites: dict[str, str | None] = {}
+        for key, publisher, cites in session.execute(query):
+            self.publisher[key], self.cites[key] = publisher, cites
+
+    def with_chains(self, keys: list[str]) -> list[str]:
+        """Return the sources in key order, each followed along its chain of citations."""
+        found = dict.fromkeys(keys)
+        for key in keys:
+            cited = self.cites.get(key)
+            while cited is not None and cited not in found:
+                found[cited] = None
+                cited = self.cites.get(cited)
+        return list(found)
+
+
+@dataclass
+class _StatementParts:
+    """What a chunk of statements' documents need besides their own columns, by statement id."""
+
+    districts: dict[int, list[str]]
+    demands: dict[int, list[str]]
+    translations: dict[int, list[tuple[str, str]]]
+    sources: dict[int, list[str]]
+    signatures: dict[int, list[tuple[int, str | None]]]  # (person id, district key)
+    names: dict[int, str]  # every name of every signatory, by person id
+
+
+def _grouped(session: Session, query: Any) -> dict[int, list[Any]]:
+    """Group rows whose first column is an owner's id: {id: [rest of each row]}."""
+    grouped: dict[int, list[Any]] = {}
+    for owner, *rest in session.execute(query):
+        grouped.setdefault(owner, []).append(rest[0] if len(rest) == 1 else tuple(rest))
+    return grouped
+
+
+def _statement_documents(
+    session: Session, keys: list[str], districts: Districts, sources: _Sources
+) -> dict[str, dict[str, Any]]:
+    rows = session.execute(
+        select(
+            Statement.id,
+            Statement.key,
+            Statement.title,
+            Statement.kind,
+            Statement.date,
+            Statement.language,
+            Statement.text,
+            Statement.summary,
+            Statement.addressee,
+            Statement.reported_signatories,
+        ).where(Statement.key.in_(keys))
+    ).all()
+    ids = [row.id for row in rows]
+    link = statement_districts.c
+    signed = (
+        select(Signature.statement_id, Signature.person_id, District.key)
+        .outerjoin(District, Signature.district_id == District.id)
+        .where(Signature.statement_id.in_(ids))
+        .order_by(Signature.statement_id, Signature.position)
+    )
+    parts = _StatementParts(
+        districts=_grouped(
+            session,
+            select(link.statement_id, District.key)
+            .join(District, link.district_id == District.id)
+            .where(link.statement_id.in_(ids)),
+        ),
+        demands=_grouped(
+            session,
+            select(Demand.statement_id, Demand.demand)
+            .where(Demand.statement_id.in_(ids))
+            .order_by(Demand.statement_id, Demand.position),
+        ),
+        translations=_grouped(
+            session,
+            select(Translation.statement_id, Translation.language, Translation.text)
+            .where(Translation.statement_id.in_(ids))
+            .order_by(Translation.statement_id, Translation.language),
+        ),
+        sources=_grouped(
+            session,
+            select(statement_sources.c.statement_id, Source.key)
+            .join(Source, statement_sources.c.source_id == Source.id)
+            .where(statement_sources.c.statement_id.in_(ids))
+            .order_by(statement_sources.c.statement_id, Source.key),
+        ),
+        signatures=_grouped(session, signed),
+        names={},
+    )
+    people = {person for signed in parts.signatures.values() for person, _district in signed}
+    parts.names = _names_of_people(session, people)
+    return {row.key: _statement_document(row, parts, districts, sources) for row in rows}
+
+
+def _names_of_people(session: Session, people: Iterable[int]) -> dict[int, str]:
+    """Return every name of each person (the name, then the others), one per line."""
+    names: dict[int, list[str]] = {}
+    for chunk in batched(sorted(people)):
+        for person, name in session.execute(
+            select(Person.id, Person.name).where(Person.id.in_(chunk))
+        ):
+            names[person] = [name]
+        others = (
+            select(PersonName.person_id, PersonName.name)
+            .where(PersonName.person_id.in_(chunk))
+            .order_by(PersonName.person_id, PersonName.language, PersonName.name)
+        )
+        for person, name in session.execute(others):
+            names[person].append(name)
+    return {person: _join(every) for person, every in names.items()}
+
+
+def _people_documents(
+    session: Session, keys: list[str], districts: Districts
+) -> dict[str, dict[str, Any]]:
+    rows = session.execute(
+        select(Person.id, Person.key, Person.name, Person.description).where(Person.key.in_(keys))
+    ).all()
+    ids = [row.id for row in rows]
+    names = _names_of_people(session, ids)
+    signatures = _grouped(
+        session,
+        select(Signature.person_id, Signature.role, District.key)
+        .outerjoin(District, Signature.district_id == District.id)
+        .where(Signature.person_id.in_(ids))
+        .order_by(Signature.person_id, Signature.id),
+    )
+    return {
+        row.key: _person_document(row, names[row.id], signatures.get(row.id, []), districts)
+        for row in rows
+    }
+
+
+def all_keys(session: Session) -> dict[str, list[str]]:
+    """Return the keys of every statement and person: {"statement": keys, "person": keys}."""
+    return {
+        "statement": list(session.scalars(select(Statement.key))),
+        "person": list(session.scalars(select(Person.key))),
+    }
+
+
+def affected(session: Session, revisions: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    """Return the statements and people whose documents the given revisions change.
+
+    ``revisions`` are (record type, record key) pairs of the revision log (a signature's key
+    is "statement key/person key"); the answer is {"statement": keys, "person": keys}. A
+    person's change touches the statements they signed; a district's, every statement and
+    signatory of it or of a district below it; a source's, every statement citing it directly
+    or along a chain of citations. Keys are gathered by kind first, so that a large import
+    costs a few queries per batch of keys rather than a few per record.
+    """
+    touched: dict[str, set[str]] = {"statement": set(), "person": set()}
+    changed: dict[str, set[str]] = {"person": set(), "district": set(), "source": set()}
+    for record_type, key in revisions:
+        if record_type == "statement":
+            touched["statement"].add(key)
+        elif record_type == "signature":
+            statement_key, person_key = key.split("/", 1)
+            touched["statement"].add(statement_key)
+            touched["person"].add(person_key)
+        elif record_type in changed:
+            changed[record_type].add(key)
+    touched["person"] |= changed["person"]
+    signed = (
+        select(Statement.key)
+        .join(Signature, Signature.statement_id == Statement.id)
+        .join(Person, Signature.person_id == Person.id)
+    )
+    for chunk in batched(sorted(changed["person"])):
+        touched["statement"].update(session.scalars(signed.where(Person.key.in_(chunk))))
+    if changed["district"]:
+        districts = Districts(session)
+        within = set().union(*(districts.subtree(key) for key in changed["district"]))
+        _touch_districts(session, within, touched)
+    touched["statement"] |= _statements_citing(session, changed["source"])
+    return touched
+
+
+def _touch_districts(session: Session, keys: set[str], touched: dict[str, set[str]]) -> None:
+    signed = (
+        select(Statement.key, Person.key)
+        .join(Signature, Signature.statement_id == Statement.id)
+        .join(Person, Signature.person_id == Person.id)
+        .join(District, Signature.district_id == District.id)
+    )
+    listed = (
+        select(Statement.key)
+        .join(statement_districts, statement_districts.c.statement_id == Statement.id)
+        .join(District, statement_districts.c.district_id == District.id)
+    )
+    for chunk in batched(sorted(keys)):
+        for statement_key, person_key in session.execute(signed.where(District.key.in_(chunk))):
+            touched["statement"].add(statement_key)
+            touched["person"].add(person_key)
+        touched["statement"].update(session.scalars(listed.where(District.key.in_(chunk))))
+
+
+def _statements_citing(session: Session, source_keys: set[str]) -> set[str]:
+    """Return the statements that cite any of the sources, directly or along a chain."""
+    sources, new = set(source_keys), set(source_keys)
+    cited = Source.__table__.alias()
+    citing = select(Source.key).join(cited, Source.cites_id == cited.c.id)
+    while new:
+        found: set[str] = set()
+        for chunk in batched(sorted(new)):
+            found.update(session.scalars(citing.where(cited.c.key.in_(chunk))))
+        new = found - sources
+        sources |= new
+    listed = (
+        select(Statement.key)
+        .join(statement_sources, statement_sources.c.statement_id == Statement.id)
+        .join(Source, statement_sources.c.source_id == Source.id)
+    )
+    statements: set[str] = set()
+    for chunk in batched(sorted(sources)):
+        statements.update(session.scalars(listed.where(Source.key.in_(chunk))))
+    return statements
