@@ -1,5 +1,5 @@
 """Records as documents: one function turns statements and people into the index's documents,
-for a catch-up and a rebuild alike, and another says which documents a change touches.
+for a catch-up and a rebuild alike (:mod:`archive.index.touched` says which a change touches).
 
 Records are read as plain rows in batches of keys, a few queries per batch (no ORM objects);
 each document carries the digest of its own contents, by which ``archive check`` compares the
@@ -18,20 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import reads
+from archive.data import models
 from archive.data.batches import batched
-from archive.data.models import (
-    Demand,
-    District,
-    DistrictName,
-    Person,
-    PersonName,
-    Signature,
-    Source,
-    Statement,
-    Translation,
-    statement_districts,
-    statement_sources,
-)
 
 
 class Districts:
@@ -41,10 +29,10 @@ class Districts:
     def __init__(self, session: Session) -> None:
         self.tree = reads.districts.district_tree(session)
         self.names = {node.key: [node.name] for node in self.tree.by_id.values()}
-        alternates = select(District.key, DistrictName.name).join(
-            District, DistrictName.district_id == District.id
+        alternates = select(models.District.key, models.DistrictName.name).join(
+            models.District, models.DistrictName.district_id == models.District.id
         )
-        order = (DistrictName.language, DistrictName.name)
+        order = (models.DistrictName.language, models.DistrictName.name)
         for key, name in session.execute(alternates.order_by(*order)):
             self.names[key].append(name)
 
@@ -143,9 +131,9 @@ class _Sources:
     """Every source's publisher and the source it cites, read once."""
 
     def __init__(self, session: Session) -> None:
-        cited = Source.__table__.alias()
-        query = select(Source.key, Source.publisher, cited.c.key).outerjoin(
-            cited, Source.cites_id == cited.c.id
+        cited = models.Source.__table__.alias()
+        query = select(models.Source.key, models.Source.publisher, cited.c.key).outerjoin(
+            cited, models.Source.cites_id == cited.c.id
         )
         self.publisher: dict[str, str | None] = {}
         self.cites: dict[str, str | None] = {}
@@ -188,51 +176,55 @@ def _statement_documents(
 ) -> dict[str, dict[str, Any]]:
     rows = session.execute(
         select(
-            Statement.id,
-            Statement.key,
-            Statement.title,
-            Statement.kind,
-            Statement.date,
-            Statement.language,
-            Statement.text,
-            Statement.summary,
-            Statement.addressee,
-            Statement.reported_signatories,
-        ).where(Statement.key.in_(keys))
+            models.Statement.id,
+            models.Statement.key,
+            models.Statement.title,
+            models.Statement.kind,
+            models.Statement.date,
+            models.Statement.language,
+            models.Statement.text,
+            models.Statement.summary,
+            models.Statement.addressee,
+            models.Statement.reported_signatories,
+        ).where(models.Statement.key.in_(keys))
     ).all()
     ids = [row.id for row in rows]
-    link = statement_districts.c
+    link = models.statement_districts.c
     signed = (
-        select(Signature.statement_id, Signature.person_id, District.key)
-        .outerjoin(District, Signature.district_id == District.id)
-        .where(Signature.statement_id.in_(ids))
-        .order_by(Signature.statement_id, Signature.position)
+        select(models.Signature.statement_id, models.Signature.person_id, models.District.key)
+        .outerjoin(models.District, models.Signature.district_id == models.District.id)
+        .where(models.Signature.statement_id.in_(ids))
+        .order_by(models.Signature.statement_id, models.Signature.position)
     )
     parts = _StatementParts(
         districts=_grouped(
             session,
-            select(link.statement_id, District.key)
-            .join(District, link.district_id == District.id)
+            select(link.statement_id, models.District.key)
+            .join(models.District, link.district_id == models.District.id)
             .where(link.statement_id.in_(ids)),
         ),
         demands=_grouped(
             session,
-            select(Demand.statement_id, Demand.demand)
-            .where(Demand.statement_id.in_(ids))
-            .order_by(Demand.statement_id, Demand.position),
+            select(models.Demand.statement_id, models.Demand.demand)
+            .where(models.Demand.statement_id.in_(ids))
+            .order_by(models.Demand.statement_id, models.Demand.position),
         ),
         translations=_grouped(
             session,
-            select(Translation.statement_id, Translation.language, Translation.text)
-            .where(Translation.statement_id.in_(ids))
-            .order_by(Translation.statement_id, Translation.language),
+            select(
+                models.Translation.statement_id,
+                models.Translation.language,
+                models.Translation.text,
+            )
+            .where(models.Translation.statement_id.in_(ids))
+            .order_by(models.Translation.statement_id, models.Translation.language),
         ),
         sources=_grouped(
             session,
-            select(statement_sources.c.statement_id, Source.key)
-            .join(Source, statement_sources.c.source_id == Source.id)
-            .where(statement_sources.c.statement_id.in_(ids))
-            .order_by(statement_sources.c.statement_id, Source.key),
+            select(models.statement_sources.c.statement_id, models.Source.key)
+            .join(models.Source, models.statement_sources.c.source_id == models.Source.id)
+            .where(models.statement_sources.c.statement_id.in_(ids))
+            .order_by(models.statement_sources.c.statement_id, models.Source.key),
         ),
         signatures=_grouped(session, signed),
         names={},
@@ -247,13 +239,15 @@ def _names_of_people(session: Session, people: Iterable[int]) -> dict[int, str]:
     names: dict[int, list[str]] = {}
     for chunk in batched(sorted(people)):
         for person, name in session.execute(
-            select(Person.id, Person.name).where(Person.id.in_(chunk))
+            select(models.Person.id, models.Person.name).where(models.Person.id.in_(chunk))
         ):
             names[person] = [name]
         others = (
-            select(PersonName.person_id, PersonName.name)
-            .where(PersonName.person_id.in_(chunk))
-            .order_by(PersonName.person_id, PersonName.language, PersonName.name)
+            select(models.PersonName.person_id, models.PersonName.name)
+            .where(models.PersonName.person_id.in_(chunk))
+            .order_by(
+                models.PersonName.person_id, models.PersonName.language, models.PersonName.name
+            )
         )
         for person, name in session.execute(others):
             names[person].append(name)
@@ -264,16 +258,18 @@ def _people_documents(
     session: Session, keys: list[str], districts: Districts
 ) -> dict[str, dict[str, Any]]:
     rows = session.execute(
-        select(Person.id, Person.key, Person.name, Person.description).where(Person.key.in_(keys))
+        select(
+            models.Person.id, models.Person.key, models.Person.name, models.Person.description
+        ).where(models.Person.key.in_(keys))
     ).all()
     ids = [row.id for row in rows]
     names = _names_of_people(session, ids)
     signatures = _grouped(
         session,
-        select(Signature.person_id, Signature.role, District.key)
-        .outerjoin(District, Signature.district_id == District.id)
-        .where(Signature.person_id.in_(ids))
-        .order_by(Signature.person_id, Signature.id),
+        select(models.Signature.person_id, models.Signature.role, models.District.key)
+        .outerjoin(models.District, models.Signature.district_id == models.District.id)
+        .where(models.Signature.person_id.in_(ids))
+        .order_by(models.Signature.person_id, models.Signature.id),
     )
     return {
         row.key: _person_document(row, names[row.id], signatures.get(row.id, []), districts)
@@ -284,84 +280,6 @@ def _people_documents(
 def all_keys(session: Session) -> dict[str, list[str]]:
     """Return the keys of every statement and person: {"statement": keys, "person": keys}."""
     return {
-        "statement": list(session.scalars(select(Statement.key))),
-        "person": list(session.scalars(select(Person.key))),
+        "statement": list(session.scalars(select(models.Statement.key))),
+        "person": list(session.scalars(select(models.Person.key))),
     }
-
-
-def affected(session: Session, revisions: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
-    """Return the statements and people whose documents the given revisions change.
-
-    ``revisions`` are (record type, record key) pairs of the revision log (a signature's key
-    is "statement key/person key"); the answer is {"statement": keys, "person": keys}. A
-    person's change touches the statements they signed; a district's, every statement and
-    signatory of it or of a district below it; a source's, every statement citing it directly
-    or along a chain of citations. Keys are gathered by kind first, so that a large import
-    costs a few queries per batch of keys rather than a few per record.
-    """
-    touched: dict[str, set[str]] = {"statement": set(), "person": set()}
-    changed: dict[str, set[str]] = {"person": set(), "district": set(), "source": set()}
-    for record_type, key in revisions:
-        if record_type == "statement":
-            touched["statement"].add(key)
-        elif record_type == "signature":
-            statement_key, person_key = key.split("/", 1)
-            touched["statement"].add(statement_key)
-            touched["person"].add(person_key)
-        elif record_type in changed:
-            changed[record_type].add(key)
-    touched["person"] |= changed["person"]
-    signed = (
-        select(Statement.key)
-        .join(Signature, Signature.statement_id == Statement.id)
-        .join(Person, Signature.person_id == Person.id)
-    )
-    for chunk in batched(sorted(changed["person"])):
-        touched["statement"].update(session.scalars(signed.where(Person.key.in_(chunk))))
-    if changed["district"]:
-        districts = Districts(session)
-        within = set().union(*(districts.subtree(key) for key in changed["district"]))
-        _touch_districts(session, within, touched)
-    touched["statement"] |= _statements_citing(session, changed["source"])
-    return touched
-
-
-def _touch_districts(session: Session, keys: set[str], touched: dict[str, set[str]]) -> None:
-    signed = (
-        select(Statement.key, Person.key)
-        .join(Signature, Signature.statement_id == Statement.id)
-        .join(Person, Signature.person_id == Person.id)
-        .join(District, Signature.district_id == District.id)
-    )
-    listed = (
-        select(Statement.key)
-        .join(statement_districts, statement_districts.c.statement_id == Statement.id)
-        .join(District, statement_districts.c.district_id == District.id)
-    )
-    for chunk in batched(sorted(keys)):
-        for statement_key, person_key in session.execute(signed.where(District.key.in_(chunk))):
-            touched["statement"].add(statement_key)
-            touched["person"].add(person_key)
-        touched["statement"].update(session.scalars(listed.where(District.key.in_(chunk))))
-
-
-def _statements_citing(session: Session, source_keys: set[str]) -> set[str]:
-    """Return the statements that cite any of the sources, directly or along a chain."""
-    sources, new = set(source_keys), set(source_keys)
-    cited = Source.__table__.alias()
-    citing = select(Source.key).join(cited, Source.cites_id == cited.c.id)
-    while new:
-        found: set[str] = set()
-        for chunk in batched(sorted(new)):
-            found.update(session.scalars(citing.where(cited.c.key.in_(chunk))))
-        new = found - sources
-        sources |= new
-    listed = (
-        select(Statement.key)
-        .join(statement_sources, statement_sources.c.statement_id == Statement.id)
-        .join(Source, statement_sources.c.source_id == Source.id)
-    )
-    statements: set[str] = set()
-    for chunk in batched(sorted(sources)):
-        statements.update(session.scalars(listed.where(Source.key.in_(chunk))))
-    return statements

@@ -33,8 +33,9 @@ from archive.data.database import Database
 from archive.data.models import Revision
 from archive.data.revisions import dataset_version
 from archive.index.columns import Columns, SegmentColumns
-from archive.index.documents import affected, all_keys, documents
+from archive.index.documents import all_keys, documents
 from archive.index.schema import DOCUMENT_FORMAT, META_ID, SCHEMA
+from archive.index.touched import affected
 from archive.index.whoosh_private import BM25FWithLengthsInMemory, BulkCodec
 
 log = logging.getLogger(__name__)
