@@ -14,7 +14,7 @@ from archive.data.models import District, Person, Statement
 from archive.data.snapshots import snapshot
 from archive.reads.districts import DistrictCounts, Office
 from archive.reads.tree import SIBLING_ORDERS, DistrictNode, DistrictTree
-from archive.web import csvtwins, links, listing
+from archive.web import csv_layouts, csv_rows, downloads, links, listing
 from archive.web.answers import not_found
 from archive.web.context import get_session
 
@@ -164,9 +164,10 @@ def index_csv() -> Response:
     """Answer the whole district tree, depth first, with the counts from each, as CSV."""
     session = get_session()
     sort = listing.sort_order(request.args, TREE_ORDERS)
-    rows = csvtwins.district_rows(session, reads.districts.district_tree(session), sort)
-    name = ["districts", csvtwins.sort_name(sort, TREE_ORDERS)]
-    return csvtwins.csv_response(csvtwins.DISTRICTS, rows, name)
+    tree = reads.districts.district_tree(session)
+    rows = csv_rows.district_rows(session, tree, sort, links.record_urls("districts.show"))
+    name = ["districts", downloads.sort_name(sort, TREE_ORDERS)]
+    return downloads.csv_response(csv_layouts.DISTRICTS, rows, name)
 
 
 def _branch_json(branch: Branch, tree: DistrictTree) -> dict[str, Any]:
@@ -211,8 +212,8 @@ def show_csv(key: str) -> Response:
     query = reads.districts.statements_in(below).order_by(
         *reads.districts.DISTRICT_STATEMENT_ORDERS["date"]
     )
-    rows = csvtwins.listed_statements(session, query)
-    return csvtwins.csv_response(csvtwins.STATEMENTS, rows, ["district", key, "statements"])
+    rows = csv_rows.listed_statements(session, query, links.record_urls("statements.show"))
+    return downloads.csv_response(csv_layouts.STATEMENTS, rows, ["district", key, "statements"])
 
 
 def district_json(page: DistrictPage) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from archive import reads
 from archive.data.models import Event, Person, Signature
 from archive.data.snapshots import snapshot
-from archive.web import csvtwins, links, listing
+from archive.web import csv_layouts, csv_rows, downloads, links, listing
 from archive.web.answers import not_found
 from archive.web.context import get_session
 
@@ -87,9 +87,9 @@ def index_csv() -> Response:
     """Answer every person, in the order asked for, as CSV."""
     sort = listing.sort_order(request.args, reads.people.PEOPLE_ORDERS)
     query = reads.people.people_query().order_by(*reads.people.PEOPLE_ORDERS[sort])
-    rows = csvtwins.people_rows(get_session(), query)
-    name = ["people", csvtwins.sort_name(sort, reads.people.PEOPLE_ORDERS)]
-    return csvtwins.csv_response(csvtwins.PEOPLE, rows, name)
+    rows = csv_rows.people_rows(get_session(), query, links.record_urls("people.show"))
+    name = ["people", downloads.sort_name(sort, reads.people.PEOPLE_ORDERS)]
+    return downloads.csv_response(csv_layouts.PEOPLE, rows, name)
 
 
 @bp.get("/people/<key>")
@@ -111,8 +111,8 @@ def show_csv(key: str) -> Response:
     person = reads.people.person_by_key(session, key)
     if person is None:
         not_found(f"There is no person with the key {key!r}.")
-    rows = csvtwins.person_signatures(session, person)
-    return csvtwins.csv_response(csvtwins.SIGNATURES, rows, ["person", key, "signatures"])
+    rows = csv_rows.person_signatures(session, person)
+    return downloads.csv_response(csv_layouts.SIGNATURES, rows, ["person", key, "signatures"])
 
 
 def person_json(page: PersonPage) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from archive.index.search import (
     run_search,
 )
 from archive.reads.tree import DistrictTree
-from archive.web import csvtwins
+from archive.web import csv_layouts, csv_rows, downloads, links
 from archive.web.context import get_index, get_session
 from archive.web.format import signatory_count
 from archive.web.links import person_url, statement_url
@@ -274,6 +274,15 @@ def _district_facet(
     return level(TOP_LEVEL)
 
 
+def download_name(params: SearchParams, signatures: bool) -> list[str]:
+    """Return the words that name a search's download: its query and filters."""
+    words = ["search", params.q or "all"]
+    words += [f"{name}-{value}" for name, value in params.filters.items()]
+    if signatures:
+        words.append("signatures")
+    return words
+
+
 def as_json(page: SearchPage) -> dict[str, Any]:
     """Return the search page as plain JSON values."""
     results = page.results
@@ -339,10 +348,11 @@ def results_csv() -> Response:
     except SearchTooSlow as error:
         abort(503, description=str(error))
     if signatures:
-        layout, rows = csvtwins.SIGNATURES, csvtwins.search_signature_rows(session, keys)
+        layout, rows = csv_layouts.SIGNATURES, csv_rows.search_signature_rows(session, keys)
     else:
-        layout, rows = csvtwins.STATEMENTS, csvtwins.search_statement_rows(session, keys)
-    name = csvtwins.search_name(params.q, params.filters, signatures)
-    response = csvtwins.csv_response(layout, rows, name)
+        url = links.record_urls("statements.show")
+        layout, rows = csv_layouts.STATEMENTS, csv_rows.search_statement_rows(session, keys, url)
+    name = download_name(params, signatures)
+    response = downloads.csv_response(layout, rows, name)
     response.headers["X-Total-Count"] = str(len(keys))
     return response

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from archive import reads
 from archive.data.models import Source
 from archive.data.snapshots import snapshot
-from archive.web import csvtwins, links
+from archive.web import csv_layouts, csv_rows, downloads, links
 from archive.web.answers import not_found
 from archive.web.context import get_session
 from archive.web.listing import Page, page_json, paginate, sort_order
@@ -142,9 +142,9 @@ def index_csv() -> Response:
     """Answer every source (without its captured text), in the order asked for, as CSV."""
     sort = sort_order(request.args, reads.sources.SOURCE_ORDERS)
     query = reads.sources.source_list().order_by(*reads.sources.SOURCE_ORDERS[sort])
-    rows = csvtwins.source_rows(get_session(), query)
-    name = ["sources", csvtwins.sort_name(sort, reads.sources.SOURCE_ORDERS)]
-    return csvtwins.csv_response(csvtwins.SOURCES, rows, name)
+    rows = csv_rows.source_rows(get_session(), query, links.record_urls("sources.show"))
+    name = ["sources", downloads.sort_name(sort, reads.sources.SOURCE_ORDERS)]
+    return downloads.csv_response(csv_layouts.SOURCES, rows, name)
 
 
 @bp.get("/sources/<key>")
@@ -166,5 +166,5 @@ def show_csv(key: str) -> Response:
     source = reads.sources.source_by_key(session, key)
     if source is None:
         not_found(f"There is no source with the key {key!r}.")
-    rows = csvtwins.citing_rows(session, source.id)
-    return csvtwins.csv_response(csvtwins.CITING, rows, ["source", key, "citing"])
+    rows = csv_rows.citing_rows(session, source.id)
+    return downloads.csv_response(csv_layouts.CITING, rows, ["source", key, "citing"])

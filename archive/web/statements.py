@@ -13,7 +13,7 @@ from archive import reads
 from archive.data import revisions
 from archive.data.models import Signature, Source, Statement
 from archive.data.snapshots import snapshot
-from archive.web import csvtwins, links, pagecache
+from archive.web import csv_layouts, csv_rows, downloads, links, pagecache
 from archive.web.answers import not_found
 from archive.web.cite import SIGNERS_NEEDED, citation
 from archive.web.context import get_session
@@ -80,7 +80,7 @@ def all_signatures(session: Session, statement: Statement) -> Iterator[Signature
     query = reads.statements.signatures_on(statement.id).order_by(
         *reads.statements.SIGNATURE_ORDERS["position"]
     )
-    return csvtwins.streamed(session, query)
+    return csv_rows.streamed(session, query)
 
 
 def list_page(session: Session) -> Page:
@@ -147,9 +147,9 @@ def index_csv() -> Response:
     session = get_session()
     sort = sort_order(request.args, reads.statements.STATEMENT_ORDERS)
     query = reads.statements.statement_list().order_by(*reads.statements.STATEMENT_ORDERS[sort])
-    rows = csvtwins.listed_statements(session, query)
-    name = ["statements", csvtwins.sort_name(sort, reads.statements.STATEMENT_ORDERS)]
-    return csvtwins.csv_response(csvtwins.STATEMENTS, rows, name)
+    rows = csv_rows.listed_statements(session, query, links.record_urls("statements.show"))
+    name = ["statements", downloads.sort_name(sort, reads.statements.STATEMENT_ORDERS)]
+    return downloads.csv_response(csv_layouts.STATEMENTS, rows, name)
 
 
 @bp.get("/statements/<key>")
@@ -190,5 +190,5 @@ def show_csv(key: str) -> Response:
     """Answer a statement's signatures, one row each in the statement's order, as CSV."""
     session = get_session()
     statement = statement_or_404(session, key)
-    rows = (csvtwins.signature_row(signature) for signature in all_signatures(session, statement))
-    return csvtwins.csv_response(csvtwins.SIGNATURES, rows, ["statement", key, "signatures"])
+    rows = (csv_rows.signature_row(signature) for signature in all_signatures(session, statement))
+    return downloads.csv_response(csv_layouts.SIGNATURES, rows, ["statement", key, "signatures"])
