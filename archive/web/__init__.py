@@ -1,4 +1,10 @@
-"""The web pages: one blueprint per area, and the error pages."""
+"""The web pages: one blueprint per area, and the error pages.
+
+Every page that shows records has one view for its HTML and its JSON and CSV twins
+(:mod:`archive.web.formats`). Views parse the request, call the read functions
+(:mod:`archive.reads`, the search index) and render; the CSV twins stream
+(:mod:`archive.web.downloads`) rows built in :mod:`archive.web.csv_rows`.
+"""
 
 from __future__ import annotations
 

@@ -68,17 +68,15 @@ def web_url(url: str | None) -> str | None:
     return url if parts.scheme.lower() in WEB_SCHEMES and parts.netloc else None
 
 
-def list_url(endpoint: str, page: Page, orders: dict[str, Any]) -> str:
-    """Return the URL of a list page (or its twin) at the page and sort of ``page``."""
+def list_twins(endpoint: str, page: Page, orders: Mapping[str, Any]) -> dict[str, str]:
+    """Return the URLs of a list page's twins, for its template: ``json_url`` (the same page)
+    and ``csv_url`` (every row), in the sort of ``page``."""
     sort = page.sort if page.sort != sort_order({}, orders) else None
     number = page.number if page.number > 1 else None
-    return url_for(endpoint, sort=sort, page=number)
-
-
-def list_csv_url(endpoint: str, page: Page, orders: Mapping[str, Any]) -> str:
-    """Return the URL of a list's CSV twin (every row, not one page) in the sort of ``page``."""
-    sort = page.sort if page.sort != sort_order({}, orders) else None
-    return url_for(endpoint, sort=sort)
+    return {
+        "json_url": url_for(endpoint, fmt="json", sort=sort, page=number),
+        "csv_url": url_for(endpoint, fmt="csv", sort=sort),
+    }
 
 
 def template_helpers() -> dict[str, Any]:
