@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from archive.web import (
     districts,
     exports,
-    format,
+    filters,
     home,
     pagecache,
     people,
@@ -59,8 +59,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(exports.bp)
     app.after_request(_security_headers)
     app.context_processor(_template_globals)
-    app.add_template_filter(format.date_text)
-    app.add_template_filter(format.signatory_count)
+    app.add_template_filter(filters.date_text)
+    app.add_template_filter(filters.signatory_count)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(ProgrammingError, _database_unavailable)

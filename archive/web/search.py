@@ -26,7 +26,7 @@ from archive.index.search import (
 from archive.reads.tree import DistrictTree
 from archive.web import csv_layouts, csv_rows, downloads, formats, links
 from archive.web.context import get_index, get_session
-from archive.web.format import signatory_count
+from archive.web.filters import signatory_count
 from archive.web.links import person_url, statement_url
 
 bp = Blueprint("search", __name__)
