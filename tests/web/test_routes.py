@@ -93,7 +93,6 @@ def check_headers(response: TestResponse, url: str) -> None:
     assert directives.get("default-src") == ["'self'"], url
     script_src = directives.get("script-src", directives["default-src"])
     assert set(script_src) <= OWN_SOURCES, f"{url}: script-src {script_src}"
-    assert "'unsafe-inline'" not in script_src
     assert directives.get("object-src") == ["'none'"], url
     for name, sources in directives.items():
         others = set(sources) - OWN_SOURCES - {"data:"}
