@@ -1,4 +1,4 @@
-"""Links from one record's page to another's, and to the web, for templates and JSON twins."""
+"""Links from one record's page to another's, and to the web, for templates and the twins."""
 
 from __future__ import annotations
 
