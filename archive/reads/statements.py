@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from archive.data.models import (
     Event,
@@ -16,19 +17,21 @@ from archive.data.models import (
     Translation,
 )
 
+# What a list of statements found shows of each (the search page): no signatures, which
+# signature_counts counts.
+RESULT_LOADS: tuple[ORMOption, ...] = (
+    selectinload(Statement.districts),
+    selectinload(Statement.demands),
+    selectinload(Statement.translations),
+)
 
-def statements_by_keys(session: Session, keys: Sequence[str]) -> list[Statement]:
-    """Return the statements with the given keys, in that order, with what a result list shows
-    (but their signatures: count them with signature_counts)."""
-    query = (
-        select(Statement)
-        .where(Statement.key.in_(list(keys)))
-        .options(
-            selectinload(Statement.districts),
-            selectinload(Statement.demands),
-            selectinload(Statement.translations),
-        )
-    )
+
+def statements_by_keys(
+    session: Session, keys: Sequence[str], loads: Sequence[ORMOption] = RESULT_LOADS
+) -> list[Statement]:
+    """Return the statements with the given keys, in that order, with what ``loads`` loads
+    (by default what a result list shows)."""
+    query = select(Statement).where(Statement.key.in_(list(keys))).options(*loads)
     found = {row.key: row for row in session.scalars(query)}
     return [found[key] for key in keys if key in found]
 

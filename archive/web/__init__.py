@@ -1,4 +1,10 @@
-"""The web pages: one blueprint per area, and the error pages."""
+"""The web pages: one blueprint per area, and the error pages.
+
+Every page that shows records has one view for its HTML and its JSON and CSV twins
+(:mod:`archive.web.formats`). Views parse the request, call the read functions
+(:mod:`archive.reads`, the search index) and render; the CSV twins stream
+(:mod:`archive.web.downloads`) rows built in :mod:`archive.web.csv_rows`.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from archive.web import (
     districts,
     exports,
-    format,
+    filters,
     home,
     pagecache,
     people,
@@ -53,8 +59,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(exports.bp)
     app.after_request(_security_headers)
     app.context_processor(_template_globals)
-    app.add_template_filter(format.date_text)
-    app.add_template_filter(format.signatory_count)
+    app.add_template_filter(filters.date_text)
+    app.add_template_filter(filters.signatory_count)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(ProgrammingError, _database_unavailable)

@@ -6,10 +6,13 @@ from typing import NoReturn
 
 from flask import abort, jsonify
 
+from archive.web import formats
 
-def not_found(message: str, as_json: bool = False) -> NoReturn:
-    """Answer 404: the error page, or a JSON object for a JSON twin."""
-    if as_json:
+
+def not_found(message: str) -> NoReturn:
+    """Answer 404 in the format the URL asks for: a JSON object for a JSON twin, else the
+    error page (for a CSV twin too)."""
+    if formats.requested() == "json":
         response = jsonify(error="not found", message=message)
         response.status_code = 404
         abort(response)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from archive.web.format import MONTHS, date_text
+from archive.web.filters import MONTHS, date_text
 
 WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 40, 630, 16, 180  # the plotting area inside the drawing

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from archive.data.models import Statement
-from archive.web.format import date_text
+from archive.web.filters import date_text
 
 ARCHIVE_NAME = "Dissent archive"
 # BibTeX's month macros (calendar.month_abbr would follow the locale).

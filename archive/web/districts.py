@@ -1,12 +1,14 @@
-"""The district tree, each district's page, and their JSON twins."""
+"""The district tree and each district's page, each with its JSON and CSV twins."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, render_template, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from archive import reads
@@ -14,7 +16,7 @@ from archive.data.models import District, Person, Statement
 from archive.data.snapshots import snapshot
 from archive.reads.districts import DistrictCounts, Office
 from archive.reads.tree import SIBLING_ORDERS, DistrictNode, DistrictTree
-from archive.web import csvtwins, links, listing
+from archive.web import csv_layouts, csv_rows, downloads, formats, links, listing
 from archive.web.answers import not_found
 from archive.web.context import get_session
 
@@ -43,42 +45,43 @@ class Branch:
 
 @dataclass(frozen=True)
 class TreePage:
-    """One page of the district tree: its branches in order, and the top ones nested."""
+    """The district tree in the order asked for: one page of it for the page and its JSON twin
+    (its branches in order, with counts, the top ones nesting the others), the whole tree for
+    its CSV twin. Each part is read when first asked for."""
 
-    page: listing.Page
-    tops: list[Branch]
-    tree: DistrictTree
+    session: Session
+    args: Mapping[str, str]
+
+    @property
+    def sort(self) -> str:
+        """Return the order of siblings in the tree."""
+        return listing.sort_order(self.args, TREE_ORDERS)
+
+    @cached_property
+    def tree(self) -> DistrictTree:
+        """Return the whole district tree."""
+        return reads.districts.district_tree(self.session)
+
+    @cached_property
+    def page(self) -> listing.Page:
+        """Return the page of the tree that the request asks for: branches with counts."""
+        counts = reads.districts.district_counts(self.session)
+        walked = list(self.tree.walk(order=self.sort))
+        number = listing.page_number(self.args)
+        start = (number - 1) * TREE_PER_PAGE
+        rows = [
+            Branch(node, depth, counts.get(node.id, DistrictCounts()))
+            for node, depth in walked[start : start + TREE_PER_PAGE]
+        ]
+        return listing.Page(rows, number, TREE_PER_PAGE, len(walked), self.sort)
+
+    @cached_property
+    def tops(self) -> list[Branch]:
+        """Return the branches of the page whose parent is not on it, the others nested."""
+        return _nest(self.page.rows, self.tree)
 
 
-@dataclass(frozen=True)
-class DistrictPage:
-    """A district, where it lies, what lies below it, and what comes from all of that."""
-
-    district: District
-    ancestors: list[DistrictNode]
-    children: list[tuple[DistrictNode, DistrictCounts]]
-    statements: listing.Page
-    signatories: listing.Page
-    offices: dict[int, list[Office]]
-
-
-def tree_page(session: Session, args: Mapping[str, str]) -> TreePage:
-    """Return the page of the district tree the request asks for, with counts."""
-    tree = reads.districts.district_tree(session)
-    counts = reads.districts.district_counts(session)
-    sort = listing.sort_order(args, TREE_ORDERS)
-    walked = list(tree.walk(order=sort))
-    number = listing.page_number(args)
-    start = (number - 1) * TREE_PER_PAGE
-    rows = [
-        Branch(node, depth, counts.get(node.id, DistrictCounts()))
-        for node, depth in walked[start : start + TREE_PER_PAGE]
-    ]
-    page = listing.Page(rows, number, TREE_PER_PAGE, len(walked), sort)
-    return TreePage(page, _nest(rows, tree), tree)
-
-
-def _nest(rows: list[Branch], tree: DistrictTree) -> list[Branch]:
+def _nest(rows: Sequence[Branch], tree: DistrictTree) -> list[Branch]:
     """Nest each branch under its parent when that is on the same page; return the others."""
     placed: dict[int, Branch] = {}
     tops = []
@@ -93,80 +96,91 @@ def _nest(rows: list[Branch], tree: DistrictTree) -> list[Branch]:
     return tops
 
 
-def district_page(
-    session: Session, key: str, args: Mapping[str, str], as_json: bool = False
-) -> DistrictPage:
-    """Load a district's page; answer 404 (as JSON for a twin) for an unknown key."""
-    district = reads.districts.district_by_key(session, key)
+@dataclass(frozen=True)
+class DistrictPage:
+    """A district, where it lies, what lies below it, and what comes from all of that. Each
+    part is read when first asked for: the CSV twin needs only the districts below."""
+
+    session: Session
+    args: Mapping[str, str]
+    tree: DistrictTree
+    node: DistrictNode
+
+    @cached_property
+    def district(self) -> District:
+        """Return the district's record; answer 404 when there is none."""
+        district = reads.districts.district_by_key(self.session, self.node.key)
+        if district is None:
+            not_found(f"There is no district with the key {self.node.key!r}.")
+        return district
+
+    @cached_property
+    def ancestors(self) -> list[DistrictNode]:
+        """Return the districts above this one, the top first."""
+        return self.tree.ancestors(self.node)
+
+    @cached_property
+    def below(self) -> list[int]:
+        """Return the ids of this district and of every district below it."""
+        return self.tree.subtree_ids(self.node)
+
+    @cached_property
+    def children(self) -> list[tuple[DistrictNode, DistrictCounts]]:
+        """Return the districts right below this one, by name, with their counts."""
+        children = sorted(self.node.children, key=lambda child: child.sort_key("name"))
+        counts = reads.districts.district_counts(self.session)
+        return [(child, counts.get(child.id, DistrictCounts())) for child in children]
+
+    @cached_property
+    def statements(self) -> listing.Page:
+        """Return the page asked for of the statements from the district and below it."""
+        query = reads.districts.statements_in(self.below)
+        orders = reads.districts.DISTRICT_STATEMENT_ORDERS
+        return listing.paginate(self.session, query, orders, self.args)
+
+    @cached_property
+    def signatories(self) -> listing.Page:
+        """Return the page asked for of the signatories holding office there or below."""
+        asked = {"page": self.args.get(SIGNATORIES_PAGE, "1")}
+        query = reads.districts.signatories_in(self.below)
+        return listing.paginate(self.session, query, SIGNATORY_ORDERS, asked)
+
+    @cached_property
+    def offices(self) -> dict[int, list[Office]]:
+        """Return the roles that each signatory on the page signed as there, by person id."""
+        return reads.districts.offices_in(self.session, self.signatories.rows, self.below)
+
+
+def district_page(session: Session, key: str, args: Mapping[str, str]) -> DistrictPage:
+    """Return a district's page; answer 404 for an unknown key."""
     tree = reads.districts.district_tree(session)
     node = tree.by_key.get(key)
-    if district is None or node is None:
-        not_found(f"There is no district with the key {key!r}.", as_json)
-    below = tree.subtree_ids(node)
-    statements, signatories = _lists(session, below, args)
-    return DistrictPage(
-        district=district,
-        ancestors=tree.ancestors(node),
-        children=_children(session, node),
-        statements=statements,
-        signatories=signatories,
-        offices=reads.districts.offices_in(session, signatories.rows, below),
-    )
+    if node is None:
+        not_found(f"There is no district with the key {key!r}.")
+    return DistrictPage(session, args, tree, node)
 
 
-def _lists(
-    session: Session, below: list[int], args: Mapping[str, str]
-) -> tuple[listing.Page, listing.Page]:
-    """Return the pages asked for of the statements and the signatories from the districts."""
-    statements = listing.paginate(
-        session,
-        reads.districts.statements_in(below),
-        reads.districts.DISTRICT_STATEMENT_ORDERS,
-        args,
-    )
-    signatories_args = {"page": args.get(SIGNATORIES_PAGE, "1")}
-    signatories = listing.paginate(
-        session, reads.districts.signatories_in(below), SIGNATORY_ORDERS, signatories_args
-    )
-    return statements, signatories
-
-
-def _children(session: Session, node: DistrictNode) -> list[tuple[DistrictNode, DistrictCounts]]:
-    """Return the districts right below ``node``, by name, with their counts."""
-    children = sorted(node.children, key=lambda child: child.sort_key("name"))
-    counts = reads.districts.district_counts(session)
-    return [(child, counts.get(child.id, DistrictCounts())) for child in children]
-
-
-@bp.get("/districts")
-def index() -> str:
+@formats.page(bp, "/districts")
+def index(fmt: str = formats.HTML) -> ResponseReturnValue:
     """Show the tree of districts with the statements and signatories from each."""
-    listed = tree_page(get_session(), request.args)
+    listed = TreePage(get_session(), request.args)
+    return formats.respond(fmt, listed, html=_tree_html, json=_tree_json, csv=_tree_csv)
+
+
+def _tree_html(listed: TreePage) -> str:
+    """Render a page of the district tree."""
     return render_template(
         "districts.html",
         listed=listed,
         labels=SORT_LABELS,
-        json_url=links.list_url("districts.index_json", listed.page, TREE_ORDERS),
-        csv_url=links.list_csv_url("districts.index_csv", listed.page, TREE_ORDERS),
+        **links.list_twins("districts.index", listed.page, TREE_ORDERS),
     )
 
 
-@bp.get("/districts.json")
-def index_json() -> Response:
-    """Answer the same page of the district tree as JSON."""
-    listed = tree_page(get_session(), request.args)
+def _tree_json(listed: TreePage) -> dict[str, Any]:
+    """Return a page of the district tree as plain JSON values."""
     items = [_branch_json(branch, listed.tree) for branch in listed.page.rows]
-    return jsonify(listing.page_json(listed.page, items))
-
-
-@bp.get("/districts.csv")
-def index_csv() -> Response:
-    """Answer the whole district tree, depth first, with the counts from each, as CSV."""
-    session = get_session()
-    sort = listing.sort_order(request.args, TREE_ORDERS)
-    rows = csvtwins.district_rows(session, reads.districts.district_tree(session), sort)
-    name = ["districts", csvtwins.sort_name(sort, TREE_ORDERS)]
-    return csvtwins.csv_response(csvtwins.DISTRICTS, rows, name)
+    return listing.page_json(listed.page, items)
 
 
 def _branch_json(branch: Branch, tree: DistrictTree) -> dict[str, Any]:
@@ -185,34 +199,26 @@ def _branch_json(branch: Branch, tree: DistrictTree) -> dict[str, Any]:
     }
 
 
-@bp.get("/districts/<path:key>")
-def show(key: str) -> str:
+def _tree_csv(listed: TreePage) -> Response:
+    """Stream the whole district tree, depth first, with the counts from each, as CSV."""
+    url = links.record_urls("districts.show")
+    rows = csv_rows.district_rows(listed.session, listed.tree, listed.sort, url)
+    name = ["districts", downloads.sort_name(listed.sort, TREE_ORDERS)]
+    return downloads.csv_response(csv_layouts.DISTRICTS, rows, name)
+
+
+@formats.page(bp, "/districts/<path:key>")
+def show(key: str, fmt: str = formats.HTML) -> ResponseReturnValue:
     """Show a district: where it lies, what lies below it, and the statements from all of it."""
     page = district_page(get_session(), key, request.args)
-    return render_template("district.html", page=page, signatories_page=SIGNATORIES_PAGE)
+    return formats.respond(fmt, page, html=_show_html, json=district_json, csv=_show_csv)
 
 
-@bp.get("/districts/<path:key>.json")
-def show_json(key: str) -> Response:
-    """Answer a district's page as JSON."""
-    page = district_page(get_session(), key, request.args, as_json=True)
-    return jsonify(district_json(page))
-
-
-@bp.get("/districts/<path:key>.csv")
-def show_csv(key: str) -> Response:
-    """Answer every statement from a district and the districts below it, newest first, as CSV."""
-    session = get_session()
-    tree = reads.districts.district_tree(session)
-    node = tree.by_key.get(key)
-    if node is None:
-        not_found(f"There is no district with the key {key!r}.")
-    below = tree.subtree_ids(node)
-    query = reads.districts.statements_in(below).order_by(
-        *reads.districts.DISTRICT_STATEMENT_ORDERS["date"]
+def _show_html(page: DistrictPage) -> str:
+    """Render a district's page."""
+    return render_template(
+        "district.html", page=page, district=page.district, signatories_page=SIGNATORIES_PAGE
     )
-    rows = csvtwins.listed_statements(session, query)
-    return csvtwins.csv_response(csvtwins.STATEMENTS, rows, ["district", key, "statements"])
 
 
 def district_json(page: DistrictPage) -> dict[str, Any]:
@@ -251,3 +257,13 @@ def _signatory_json(person: Person, offices: dict[int, list[Office]]) -> dict[st
             for office in offices.get(person.id, [])
         ],
     }
+
+
+def _show_csv(page: DistrictPage) -> Response:
+    """Stream every statement from a district and the districts below it, newest first, as CSV."""
+    query = reads.districts.statements_in(page.below).order_by(
+        *reads.districts.DISTRICT_STATEMENT_ORDERS["date"]
+    )
+    rows = csv_rows.listed_statements(page.session, query, links.record_urls("statements.show"))
+    name = ["district", page.node.key, "statements"]
+    return downloads.csv_response(csv_layouts.STATEMENTS, rows, name)

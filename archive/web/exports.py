@@ -11,9 +11,9 @@ from flask import Blueprint, Response, abort, render_template
 from archive.data import revisions
 from archive.export import dialects, package
 from archive.importing.tables import TABLES, TABLES_BY_NAME, Table
-from archive.web import csvtwins
+from archive.web import csv_layouts, downloads
 from archive.web.context import get_session
-from archive.web.csvtwins import Layout
+from archive.web.csv_layouts import Layout
 
 bp = Blueprint("exports", __name__)
 
@@ -46,7 +46,7 @@ CODEBOOK = Layout(
         ("required", "yes when every row has a value"),
         ("pattern", "the regular expression every value matches, if any"),
         ("description", "what the column holds"),
-        csvtwins.VERSION_COLUMN,
+        csv_layouts.VERSION_COLUMN,
     ),
 )
 
@@ -85,19 +85,19 @@ def index() -> str:
         "export.html",
         version=revisions.dataset_version(get_session()),
         tables=tables,
-        layouts=csvtwins.LAYOUTS,
+        layouts=csv_layouts.LAYOUTS,
     )
 
 
 @bp.get("/export.zip")
 def archive_zip() -> Response:
     """Stream the whole archive as one zip: every table and datapackage.json."""
-    session, version = csvtwins.own_version()
-    spreadsheet = csvtwins.flag("excel")
+    session, version = downloads.own_version()
+    spreadsheet = downloads.flag("excel")
     created = datetime.now(UTC)
     body = package.stream_zip(session, created, spreadsheet)
-    name = csvtwins.file_name([PACKAGE], version, spreadsheet, "zip")
-    return csvtwins.stream_response(
+    name = downloads.file_name([PACKAGE], version, spreadsheet, "zip")
+    return downloads.stream_response(
         body, "application/zip", name, version, session, attachment=True, exported=created
     )
 
@@ -109,7 +109,7 @@ def datapackage() -> Response:
     described = package.datapackage(version, datetime.now(UTC))
     body = json.dumps(described, indent=2, ensure_ascii=False) + "\n"
     response = Response(body, content_type="application/json")
-    name = csvtwins.file_name([PACKAGE, "datapackage"], version, False, "json")
+    name = downloads.file_name([PACKAGE, "datapackage"], version, False, "json")
     response.headers["Content-Disposition"] = f'inline; filename="{name}"'
     response.headers["X-Dataset-Version"] = str(version)
     response.headers["X-Export-Time"] = described["created"]
@@ -129,7 +129,7 @@ def codebook_csv() -> Response:
         for table in TABLES
         for field in codebook_fields(table)
     )
-    return csvtwins.csv_response(CODEBOOK, rows, [PACKAGE, "codebook"])
+    return downloads.csv_response(CODEBOOK, rows, [PACKAGE, "codebook"])
 
 
 @bp.get("/export/<table>.csv")
@@ -137,8 +137,8 @@ def table_csv(table: str) -> Response:
     """Stream one table of the archive, exactly as it is in the zip."""
     if table not in TABLES_BY_NAME:
         abort(404, description=f"The archive has no table {table!r}.")
-    session, version = csvtwins.own_version()
-    spreadsheet = csvtwins.flag("excel")
+    session, version = downloads.own_version()
+    spreadsheet = downloads.flag("excel")
     body = dialects.table_csv(session, table, spreadsheet)
-    name = csvtwins.file_name([PACKAGE, table], version, spreadsheet, "csv")
-    return csvtwins.stream_response(body, csvtwins.CSV_TYPE, name, version, session)
+    name = downloads.file_name([PACKAGE, table], version, spreadsheet, "csv")
+    return downloads.stream_response(body, downloads.CSV_TYPE, name, version, session)

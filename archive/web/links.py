@@ -1,16 +1,18 @@
-"""Links from one record's page to another's, and to the web, for templates and JSON twins."""
+"""Links from one record's page to another's, and to the web, for templates and the twins."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from flask import request, url_for
+from flask import current_app, request, url_for
 
 from archive.web.listing import Page, sort_order
 
 WEB_SCHEMES = ("http", "https")
+# Stands for the key in the one URL that record_urls builds (letters: quoting leaves them).
+KEY_SLOT = "KEYSLOT"
 
 
 def person_url(key: str) -> str:
@@ -44,6 +46,20 @@ def source_url(key: str, external: bool = False) -> str:
     return url_for("sources.show", key=key, _external=external)
 
 
+def record_urls(endpoint: str) -> Callable[[str], str]:
+    """Return a function giving the absolute URL of a record's page by its key, exactly as
+    ``url_for(endpoint, key=key, _external=True)`` would, for one url_for in all.
+
+    A CSV twin writes a URL in every row: routing each key again would cost more than the rest
+    of the row. The key is quoted as the route's converter quotes it (the default and path
+    converters quote alike, keeping slashes).
+    """
+    before, _slot, after = url_for(endpoint, key=KEY_SLOT, _external=True).rpartition(KEY_SLOT)
+    url_map = current_app.url_map
+    quoted = url_map.converters["default"](url_map).to_url
+    return lambda key: f"{before}{quoted(key)}{after}"
+
+
 def web_url(url: str | None) -> str | None:
     """Return a URL fit for a link out of the archive (http or https), else None."""
     if not url:
@@ -52,17 +68,15 @@ def web_url(url: str | None) -> str | None:
     return url if parts.scheme.lower() in WEB_SCHEMES and parts.netloc else None
 
 
-def list_url(endpoint: str, page: Page, orders: dict[str, Any]) -> str:
-    """Return the URL of a list page (or its twin) at the page and sort of ``page``."""
+def list_twins(endpoint: str, page: Page, orders: Mapping[str, Any]) -> dict[str, str]:
+    """Return the URLs of a list page's twins, for its template: ``json_url`` (the same page)
+    and ``csv_url`` (every row), in the sort of ``page``."""
     sort = page.sort if page.sort != sort_order({}, orders) else None
     number = page.number if page.number > 1 else None
-    return url_for(endpoint, sort=sort, page=number)
-
-
-def list_csv_url(endpoint: str, page: Page, orders: Mapping[str, Any]) -> str:
-    """Return the URL of a list's CSV twin (every row, not one page) in the sort of ``page``."""
-    sort = page.sort if page.sort != sort_order({}, orders) else None
-    return url_for(endpoint, sort=sort)
+    return {
+        "json_url": url_for(endpoint, fmt="json", sort=sort, page=number),
+        "csv_url": url_for(endpoint, fmt="csv", sort=sort),
+    }
 
 
 def template_helpers() -> dict[str, Any]:

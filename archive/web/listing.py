@@ -1,9 +1,10 @@
-"""Paging and sorting of the list pages, shared by every list and its JSON twin."""
+"""Paging and sorting of the list pages, shared by every list and its twins."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -73,6 +74,31 @@ def paginate(
         query.order_by(*orders[sort]).limit(per_page).offset((number - 1) * per_page)
     ).all()
     return Page(rows=rows, number=number, per_page=per_page, total=total, sort=sort)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A list in the order the request asks for: one page of it for the page and its JSON twin,
+    every row for its CSV twin. The page is read when first asked for."""
+
+    session: Session
+    query: Select[Any]
+    orders: Mapping[str, Any]
+    args: Mapping[str, str]
+
+    @property
+    def sort(self) -> str:
+        """Return the name of the list's order."""
+        return sort_order(self.args, self.orders)
+
+    @cached_property
+    def page(self) -> Page:
+        """Return the page of the list that the request asks for."""
+        return paginate(self.session, self.query, self.orders, self.args)
+
+    def every_row(self) -> Select[Any]:
+        """Return the query of every row of the list, in its order."""
+        return self.query.order_by(*self.orders[self.sort])
 
 
 def page_json(page: Page, items: list[dict[str, Any]]) -> dict[str, Any]:

@@ -14,53 +14,41 @@ database.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 
+from cachetools import LRUCache
 from flask import g, request
-from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from archive.data.models import Revision
+from archive.data.revisions import dataset_version as read_version
 from archive.web.context import get_db, get_session
 
 MAX_CHARS = 8_000_000  # characters of pages kept per process (at most 4 bytes each in memory)
 MAX_PAGE_CHARS = MAX_CHARS // 16  # a larger page is not kept: it would push out too many
-# The dataset version as archive.data.revisions.dataset_version reads it, run on a connection
-# (Core): every request of a kept page runs it, and the ORM's execution costs three times as much.
-VERSION = select(func.max(Revision.id))
 
 
 class PageCache:
     """Pages by URL for one dataset version of one database, least recently used first out."""
 
     def __init__(self, max_chars: int = MAX_CHARS, max_page_chars: int = MAX_PAGE_CHARS) -> None:
-        self.max_chars, self.max_page_chars = max_chars, max_page_chars
+        self.max_page_chars = min(max_page_chars, max_chars)  # LRUCache refuses a larger one
         self.version: tuple[str, int] | None = None
-        self.pages: OrderedDict[str, str] = OrderedDict()
-        self.chars = 0
+        self.pages: LRUCache[str, str] = LRUCache(maxsize=max_chars, getsizeof=len)
         self._lock = threading.Lock()  # the development server answers in threads
 
     def get(self, version: tuple[str, int], url: str) -> str | None:
         """Return the page kept for ``url`` at ``version``, or None."""
         with self._lock:
-            page = self.pages.get(url) if version == self.version else None
-            if page is not None:
-                self.pages.move_to_end(url)
-            return page
+            return self.pages.get(url) if version == self.version else None
 
     def put(self, version: tuple[str, int], url: str, page: str) -> None:
         """Keep a page of ``url`` at ``version``, dropping the pages of any other version."""
         with self._lock:
             if version != self.version:
-                self.version, self.chars = version, 0
+                self.version = version
                 self.pages.clear()
-            if len(page) > self.max_page_chars:
-                return
-            self.chars += len(page) - len(self.pages.pop(url, ""))
-            self.pages[url] = page
-            while self.chars > self.max_chars:
-                self.chars -= len(self.pages.popitem(last=False)[1])
+            if len(page) <= self.max_page_chars:
+                self.pages[url] = page
 
 
 _pages = PageCache()
@@ -71,7 +59,7 @@ def dataset_version() -> int | None:
     cannot be read (a page that says so)."""
     if "dataset_version" not in g:
         try:
-            g.dataset_version = get_session().connection().scalar(VERSION) or 0
+            g.dataset_version = read_version(get_session().connection())
         except SQLAlchemyError:
             g.dataset_version = None
     version: int | None = g.dataset_version
@@ -85,7 +73,7 @@ def cached(render: Callable[[], str]) -> str:
     name = database.url.render_as_string()
     try:
         with database.engine.connect() as connection:
-            now = connection.scalar(VERSION) or 0
+            now = read_version(connection)
     except SQLAlchemyError:
         return render()  # which says the database cannot be read
     url = _request_url()

@@ -1,75 +1,84 @@
-"""The list of people, each person's page, and their JSON twins."""
+"""The list of people and each person's page, each with its JSON and CSV twins."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, render_template, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from archive import reads
 from archive.data.models import Event, Person, Signature
 from archive.data.snapshots import snapshot
-from archive.web import csvtwins, links, listing
+from archive.web import csv_layouts, csv_rows, downloads, formats, links
 from archive.web.answers import not_found
 from archive.web.context import get_session
+from archive.web.listing import Listing, page_json
 
 bp = Blueprint("people", __name__)
 bp.context_processor(links.template_helpers)
 
+ORDERS = reads.people.PEOPLE_ORDERS
 SORT_LABELS = {"name": "name", "key": "key", "statements": "number of statements"}
 
 
 @dataclass(frozen=True)
 class PersonPage:
-    """A person, the statements they are part of, and what happened to them afterwards."""
+    """A person, the statements they are part of, and what happened to them afterwards (read
+    when first asked for: the CSV twin reads its own signatures)."""
 
+    session: Session
     person: Person
-    signatures: Sequence[Signature]
-    events: Sequence[Event]
+
+    @cached_property
+    def signatures(self) -> Sequence[Signature]:
+        """Return the person's signatures, oldest statement first."""
+        return reads.people.signatures_of(self.session, self.person)
+
+    @cached_property
+    def events(self) -> Sequence[Event]:
+        """Return the events concerning the person, oldest first."""
+        return reads.people.events_concerning(self.session, self.person)
 
 
-def people_page(session: Session, args: Mapping[str, str]) -> listing.Page:
-    """Return the page of the list of people that the request asks for."""
-    return listing.paginate(session, reads.people.people_query(), reads.people.PEOPLE_ORDERS, args)
-
-
-def person_page(session: Session, key: str, as_json: bool = False) -> PersonPage:
-    """Load a person's page; answer 404 (as JSON for a twin) for an unknown key."""
+def person_page(session: Session, key: str) -> PersonPage:
+    """Return a person's page; answer 404 for an unknown key."""
     person = reads.people.person_by_key(session, key)
     if person is None:
-        not_found(f"There is no person with the key {key!r}.", as_json)
-    return PersonPage(
-        person=person,
-        signatures=reads.people.signatures_of(session, person),
-        events=reads.people.events_concerning(session, person),
-    )
+        not_found(f"There is no person with the key {key!r}.")
+    return PersonPage(session, person)
 
 
-@bp.get("/people")
-def index() -> str:
-    """Show one page of the people, sorted as asked."""
-    session = get_session()
-    page = people_page(session, request.args)
-    counts = reads.people.statement_counts(session, page.rows)
+@formats.page(bp, "/people")
+def index(fmt: str = formats.HTML) -> ResponseReturnValue:
+    """Show one page of the people, sorted as asked (the CSV: every one)."""
+    listed = Listing(get_session(), reads.people.people_query(), ORDERS, request.args)
+    return formats.respond(fmt, listed, html=_list_html, json=_list_json, csv=_list_csv)
+
+
+def _counts(listed: Listing) -> dict[int, int]:
+    """Return how many statements each person on the page is part of, by person id."""
+    return reads.people.statement_counts(listed.session, listed.page.rows)
+
+
+def _list_html(listed: Listing) -> str:
+    """Render a page of the list of people."""
     return render_template(
         "people.html",
-        page=page,
-        counts=counts,
+        page=listed.page,
+        counts=_counts(listed),
         labels=SORT_LABELS,
-        json_url=links.list_url("people.index_json", page, reads.people.PEOPLE_ORDERS),
-        csv_url=links.list_csv_url("people.index_csv", page, reads.people.PEOPLE_ORDERS),
+        **links.list_twins("people.index", listed.page, ORDERS),
     )
 
 
-@bp.get("/people.json")
-def index_json() -> Response:
-    """Answer one page of the people as JSON."""
-    session = get_session()
-    page = people_page(session, request.args)
-    counts = reads.people.statement_counts(session, page.rows)
+def _list_json(listed: Listing) -> dict[str, Any]:
+    """Return a page of the list of people as plain JSON values."""
+    counts = _counts(listed)
     items = [
         {
             "key": person.key,
@@ -77,42 +86,29 @@ def index_json() -> Response:
             "name": person.name,
             "statements": counts[person.id],
         }
-        for person in page.rows
+        for person in listed.page.rows
     ]
-    return jsonify(listing.page_json(page, items))
+    return page_json(listed.page, items)
 
 
-@bp.get("/people.csv")
-def index_csv() -> Response:
-    """Answer every person, in the order asked for, as CSV."""
-    sort = listing.sort_order(request.args, reads.people.PEOPLE_ORDERS)
-    query = reads.people.people_query().order_by(*reads.people.PEOPLE_ORDERS[sort])
-    rows = csvtwins.people_rows(get_session(), query)
-    name = ["people", csvtwins.sort_name(sort, reads.people.PEOPLE_ORDERS)]
-    return csvtwins.csv_response(csvtwins.PEOPLE, rows, name)
+def _list_csv(listed: Listing) -> Response:
+    """Stream every person, in the list's order, as CSV."""
+    url = links.record_urls("people.show")
+    rows = csv_rows.people_rows(listed.session, listed.every_row(), url)
+    name = ["people", downloads.sort_name(listed.sort, ORDERS)]
+    return downloads.csv_response(csv_layouts.PEOPLE, rows, name)
 
 
-@bp.get("/people/<key>")
-def show(key: str) -> str:
+@formats.page(bp, "/people/<key>")
+def show(key: str, fmt: str = formats.HTML) -> ResponseReturnValue:
     """Show a person: their names, their statements and what happened to them afterwards."""
-    return render_template("person.html", page=person_page(get_session(), key))
+    page = person_page(get_session(), key)
+    return formats.respond(fmt, page, html=_show_html, json=person_json, csv=_show_csv)
 
 
-@bp.get("/people/<key>.json")
-def show_json(key: str) -> Response:
-    """Answer a person's page as JSON."""
-    return jsonify(person_json(person_page(get_session(), key, as_json=True)))
-
-
-@bp.get("/people/<key>.csv")
-def show_csv(key: str) -> Response:
-    """Answer a person's signatures, one row each, oldest statement first, as CSV."""
-    session = get_session()
-    person = reads.people.person_by_key(session, key)
-    if person is None:
-        not_found(f"There is no person with the key {key!r}.")
-    rows = csvtwins.person_signatures(session, person)
-    return csvtwins.csv_response(csvtwins.SIGNATURES, rows, ["person", key, "signatures"])
+def _show_html(page: PersonPage) -> str:
+    """Render a person's page."""
+    return render_template("person.html", page=page)
 
 
 def person_json(page: PersonPage) -> dict[str, Any]:
@@ -136,3 +132,10 @@ def _signature_json(signature: Signature) -> dict[str, Any]:
         "stance": signature.stance,
         "withdrawn": signature.withdrawn,
     }
+
+
+def _show_csv(page: PersonPage) -> Response:
+    """Stream a person's signatures, one row each, oldest statement first, as CSV."""
+    rows = csv_rows.person_signatures(page.session, page.person)
+    name = ["person", page.person.key, "signatures"]
+    return downloads.csv_response(csv_layouts.SIGNATURES, rows, name)

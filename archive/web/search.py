@@ -1,12 +1,14 @@
-"""The search page and its JSON twin: one query, facet filters, sort order and page."""
+"""The search page and its JSON and CSV twins: one query, facet filters, sort order and page."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from archive import reads
@@ -17,9 +19,9 @@ from archive.index.highlight import highlight
 from archive.index.schema import FILTERS
 from archive.index.search import Results, SearchTooSlow, all_matching_keys, run_search
 from archive.reads.tree import DistrictTree
-from archive.web import csvtwins
+from archive.web import csv_layouts, csv_rows, downloads, formats, links
 from archive.web.context import get_index, get_session
-from archive.web.format import signatory_count
+from archive.web.filters import signatory_count
 from archive.web.links import person_url, statement_url
 
 bp = Blueprint("search", __name__)
@@ -91,12 +93,13 @@ class SearchParams:
             values["page"] = None
         return {name: value for name, value in values.items() if value not in (None, "")}
 
-    def url(self, endpoint: str = "search.results", **changes: str | int | None) -> str:
-        """Return the URL of this search with some parameters changed (None removes one)."""
+    def url(self, fmt: str | None = None, **changes: str | int | None) -> str:
+        """Return the URL of this search, or of its twin in ``fmt``, with some parameters
+        changed (None removes one)."""
         arguments: dict[str, Any] = self.args(**changes)  # url_for types its own options
-        if endpoint != "search.results":
+        if fmt is not None:
             arguments.pop("expand", None)  # only the page has a facet to expand
-        return url_for(endpoint, **arguments)
+        return url_for("search.results", fmt=fmt, **arguments)
 
 
 def _page_number(raw: str, notes: list[str]) -> int:
@@ -269,6 +272,15 @@ def _district_facet(
     return level(TOP_LEVEL)
 
 
+def download_name(params: SearchParams, signatures: bool) -> list[str]:
+    """Return the words that name a search's download: its query and filters."""
+    words = ["search", params.q or "all"]
+    words += [f"{name}-{value}" for name, value in params.filters.items()]
+    if signatures:
+        words.append("signatures")
+    return words
+
+
 def as_json(page: SearchPage) -> dict[str, Any]:
     """Return the search page as plain JSON values."""
     results = page.results
@@ -306,38 +318,62 @@ def _hit_json(hit: Hit) -> dict[str, Any]:
     }
 
 
-@bp.get("/search")
-def results() -> str:
+@dataclass(frozen=True)
+class Search:
+    """A search asked for: its page of results for the search page and its JSON twin, every
+    statement it finds (or their signatures) for its CSV twin, each run when first needed."""
+
+    session: Session
+    index: SearchIndex
+    params: SearchParams
+    signatures: bool = False  # the CSV twin's long form: a row per signature (?rows=signatures)
+
+    @cached_property
+    def page(self) -> SearchPage:
+        """Return the page of results asked for, with the records and facets it shows."""
+        return search_page(self.session, self.index, self.params)
+
+    def every_key(self) -> list[str]:
+        """Return the keys of every statement found, in order; answer 503 when that takes too
+        long (an empty file would say that nothing was found)."""
+        params = self.params
+        try:
+            keys, _messages = all_matching_keys(self.index, params.q, params.filters, params.sort)
+        except SearchTooSlow as error:
+            abort(503, description=str(error))
+        return keys
+
+
+@formats.page(bp, "/search")
+def results(fmt: str = formats.HTML) -> ResponseReturnValue:
     """Show the statements and people matching a query, with facets to narrow them."""
-    page = search_page(get_session(), get_index(), SearchParams.from_args(request.args))
-    return render_template("search.html", page=page, labels=FACET_LABELS, person_url=person_url)
-
-
-@bp.get("/search.json")
-def results_json() -> Response:
-    """Answer the same search as the search page, as JSON."""
-    page = search_page(get_session(), get_index(), SearchParams.from_args(request.args))
-    return jsonify(as_json(page))
-
-
-@bp.get("/search.csv")
-def results_csv() -> Response:
-    """Answer every statement the search finds (not one page), or their signatures, as CSV.
-
-    ``rows=signatures`` gives the long form: one row per signature of the statements found.
-    """
     params = SearchParams.from_args(request.args)
     signatures = request.args.get("rows") == "signatures"
-    session = get_session()
-    try:
-        keys, _messages = all_matching_keys(get_index(), params.q, params.filters, params.sort)
-    except SearchTooSlow as error:
-        abort(503, description=str(error))
-    if signatures:
-        layout, rows = csvtwins.SIGNATURES, csvtwins.search_signature_rows(session, keys)
+    found = Search(get_session(), get_index(), params, signatures)
+    return formats.respond(fmt, found, html=_html, json=_json, csv=_csv)
+
+
+def _html(found: Search) -> str:
+    """Render the search page."""
+    return render_template(
+        "search.html", page=found.page, labels=FACET_LABELS, person_url=person_url
+    )
+
+
+def _json(found: Search) -> dict[str, Any]:
+    """Return the search page as plain JSON values."""
+    return as_json(found.page)
+
+
+def _csv(found: Search) -> Response:
+    """Stream every statement the search finds (not one page), or their signatures, as CSV."""
+    keys = found.every_key()
+    if found.signatures:
+        layout, rows = csv_layouts.SIGNATURES, csv_rows.search_signature_rows(found.session, keys)
     else:
-        layout, rows = csvtwins.STATEMENTS, csvtwins.search_statement_rows(session, keys)
-    name = csvtwins.search_name(params.q, params.filters, signatures)
-    response = csvtwins.csv_response(layout, rows, name)
+        url = links.record_urls("statements.show")
+        rows = csv_rows.search_statement_rows(found.session, keys, url)
+        layout = csv_layouts.STATEMENTS
+    response = downloads.csv_response(layout, rows, download_name(found.params, found.signatures))
     response.headers["X-Total-Count"] = str(len(keys))
     return response

@@ -1,25 +1,29 @@
-"""The sources: their list, each source's page with its chain and capture, and JSON twins."""
+"""The sources: their list, and each source's page with its chain and capture, each with its
+JSON and CSV twins."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, render_template, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from archive import reads
 from archive.data.models import Source
 from archive.data.snapshots import snapshot
-from archive.web import csvtwins, links
+from archive.web import csv_layouts, csv_rows, downloads, formats, links
 from archive.web.answers import not_found
 from archive.web.context import get_session
-from archive.web.listing import Page, page_json, paginate, sort_order
+from archive.web.listing import Listing, page_json
 
 bp = Blueprint("sources", __name__)
 bp.context_processor(links.template_helpers)
 
+ORDERS = reads.sources.SOURCE_ORDERS
 SORT_LABELS = {"publisher": "Publisher", "published": "Published", "key": "Key"}
 
 
@@ -48,32 +52,61 @@ def capture(source: Source) -> Capture:
 
 @dataclass(frozen=True)
 class SourcePage:
-    """Everything a source's page and its JSON twin show."""
+    """A source and what its page and JSON twin show: its chain, the records citing it and its
+    capture checked (read when first asked for: the CSV twin reads its own citing records)."""
 
+    session: Session
     source: Source
-    cites: list[Source]  # what it cites, in turn, nearest first
-    cited_by: list[Source]  # the sources citing it, directly or in turn, nearest first
-    citing: reads.sources.Citing
-    capture: Capture
+
+    @cached_property
+    def cites(self) -> list[Source]:
+        """Return what the source cites, in turn, nearest first."""
+        return reads.sources.source_chains(self.session, [self.source.id])[self.source.id][1:]
+
+    @cached_property
+    def cited_by(self) -> list[Source]:
+        """Return the sources citing this one, directly or in turn, nearest first."""
+        return reads.sources.sources_citing(self.session, self.source.id)
+
+    @cached_property
+    def citing(self) -> reads.sources.Citing:
+        """Return the records citing the source, as its page lists them."""
+        return reads.sources.records_citing(self.session, self.source.id)
+
+    @cached_property
+    def capture(self) -> Capture:
+        """Return the source's captured text checked against its stored digest."""
+        return capture(self.source)
 
 
-def source_page(session: Session, key: str, as_json: bool = False) -> SourcePage:
-    """Load a source and what its page shows; answer 404 when there is none."""
+def source_page(session: Session, key: str) -> SourcePage:
+    """Return a source's page; answer 404 for an unknown key."""
     source = reads.sources.source_by_key(session, key)
     if source is None:
-        not_found(f"There is no source with the key {key!r}.", as_json)
-    return SourcePage(
-        source=source,
-        cites=reads.sources.source_chains(session, [source.id])[source.id][1:],
-        cited_by=reads.sources.sources_citing(session, source.id),
-        citing=reads.sources.records_citing(session, source.id),
-        capture=capture(source),
+        not_found(f"There is no source with the key {key!r}.")
+    return SourcePage(session, source)
+
+
+@formats.page(bp, "/sources")
+def index(fmt: str = formats.HTML) -> ResponseReturnValue:
+    """List the sources, a page at a time, in the order asked for (the CSV: every one)."""
+    listed = Listing(get_session(), reads.sources.source_list(), ORDERS, request.args)
+    return formats.respond(fmt, listed, html=_list_html, json=_list_json, csv=_list_csv)
+
+
+def _list_html(listed: Listing) -> str:
+    """Render a page of the sources list."""
+    return render_template(
+        "sources.html",
+        page=listed.page,
+        labels=SORT_LABELS,
+        **links.list_twins("sources.index", listed.page, ORDERS),
     )
 
 
-def list_page(session: Session) -> Page:
-    """Return the page of the sources list that the request asks for."""
-    return paginate(session, reads.sources.source_list(), reads.sources.SOURCE_ORDERS, request.args)
+def _list_json(listed: Listing) -> dict[str, Any]:
+    """Return a page of the sources list as plain JSON values."""
+    return page_json(listed.page, [summary_json(source) for source in listed.page.rows])
 
 
 def summary_json(source: Source) -> dict[str, Any]:
@@ -83,18 +116,24 @@ def summary_json(source: Source) -> dict[str, Any]:
     return {**record, "page_url": links.source_url(source.key)}
 
 
-def chain_json(sources: list[Source]) -> list[dict[str, Any]]:
-    """Return sources of a chain as JSON: key, page URL, publisher, title and what each cites."""
-    return [
-        {
-            "key": row.key,
-            "page_url": links.source_url(row.key),
-            "publisher": row.publisher,
-            "title": row.title,
-            "cites": row.cites.key if row.cites else None,
-        }
-        for row in sources
-    ]
+def _list_csv(listed: Listing) -> Response:
+    """Stream every source (without its captured text), in the list's order, as CSV."""
+    url = links.record_urls("sources.show")
+    rows = csv_rows.source_rows(listed.session, listed.every_row(), url)
+    name = ["sources", downloads.sort_name(listed.sort, ORDERS)]
+    return downloads.csv_response(csv_layouts.SOURCES, rows, name)
+
+
+@formats.page(bp, "/sources/<key>")
+def show(key: str, fmt: str = formats.HTML) -> ResponseReturnValue:
+    """Show a source: what it is, its chain, its captured text checked, and who cites it."""
+    page = source_page(get_session(), key)
+    return formats.respond(fmt, page, html=_show_html, json=source_json, csv=_show_csv)
+
+
+def _show_html(page: SourcePage) -> str:
+    """Render a source's page."""
+    return render_template("source.html", page=page)
 
 
 def source_json(page: SourcePage) -> dict[str, Any]:
@@ -117,54 +156,22 @@ def source_json(page: SourcePage) -> dict[str, Any]:
     }
 
 
-@bp.get("/sources")
-def index() -> str:
-    """List the sources, a page at a time, in the order asked for."""
-    page = list_page(get_session())
-    return render_template(
-        "sources.html",
-        page=page,
-        labels=SORT_LABELS,
-        json_url=links.list_url("sources.index_json", page, reads.sources.SOURCE_ORDERS),
-        csv_url=links.list_csv_url("sources.index_csv", page, reads.sources.SOURCE_ORDERS),
-    )
+def chain_json(sources: list[Source]) -> list[dict[str, Any]]:
+    """Return sources of a chain as JSON: key, page URL, publisher, title and what each cites."""
+    return [
+        {
+            "key": row.key,
+            "page_url": links.source_url(row.key),
+            "publisher": row.publisher,
+            "title": row.title,
+            "cites": row.cites.key if row.cites else None,
+        }
+        for row in sources
+    ]
 
 
-@bp.get("/sources.json")
-def index_json() -> Response:
-    """Answer the same page of the sources list as JSON."""
-    page = list_page(get_session())
-    return jsonify(page_json(page, [summary_json(source) for source in page.rows]))
-
-
-@bp.get("/sources.csv")
-def index_csv() -> Response:
-    """Answer every source (without its captured text), in the order asked for, as CSV."""
-    sort = sort_order(request.args, reads.sources.SOURCE_ORDERS)
-    query = reads.sources.source_list().order_by(*reads.sources.SOURCE_ORDERS[sort])
-    rows = csvtwins.source_rows(get_session(), query)
-    name = ["sources", csvtwins.sort_name(sort, reads.sources.SOURCE_ORDERS)]
-    return csvtwins.csv_response(csvtwins.SOURCES, rows, name)
-
-
-@bp.get("/sources/<key>")
-def show(key: str) -> str:
-    """Show a source: what it is, its chain, its captured text checked, and who cites it."""
-    return render_template("source.html", page=source_page(get_session(), key))
-
-
-@bp.get("/sources/<key>.json")
-def show_json(key: str) -> Response:
-    """Answer a source's record, chain, citing records and capture check as JSON."""
-    return jsonify(source_json(source_page(get_session(), key, as_json=True)))
-
-
-@bp.get("/sources/<key>.csv")
-def show_csv(key: str) -> Response:
-    """Answer every statement, signature and event citing a source, as CSV."""
-    session = get_session()
-    source = reads.sources.source_by_key(session, key)
-    if source is None:
-        not_found(f"There is no source with the key {key!r}.")
-    rows = csvtwins.citing_rows(session, source.id)
-    return csvtwins.csv_response(csvtwins.CITING, rows, ["source", key, "citing"])
+def _show_csv(page: SourcePage) -> Response:
+    """Stream every statement, signature and event citing a source, as CSV."""
+    rows = csv_rows.citing_rows(page.session, page.source.id)
+    name = ["source", page.source.key, "citing"]
+    return downloads.csv_response(csv_layouts.CITING, rows, name)

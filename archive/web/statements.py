@@ -1,27 +1,30 @@
-"""The statements: their list, each statement's page, and the JSON twins of both."""
+"""The statements: their list and each statement's page, each with its JSON and CSV twins."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, render_template, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from archive import reads
 from archive.data import revisions
 from archive.data.models import Signature, Source, Statement
 from archive.data.snapshots import snapshot
-from archive.web import csvtwins, links, pagecache
+from archive.web import csv_layouts, csv_rows, downloads, formats, links, pagecache
 from archive.web.answers import not_found
 from archive.web.cite import SIGNERS_NEEDED, citation
 from archive.web.context import get_session
-from archive.web.listing import Page, page_json, paginate, sort_order
+from archive.web.listing import Listing, Page, page_json, paginate
 
 bp = Blueprint("statements", __name__)
 bp.context_processor(links.template_helpers)
 
+ORDERS = reads.statements.STATEMENT_ORDERS
 SORT_LABELS = {"date": "Date", "title": "Title", "key": "Key"}
 # A petition may have thousands of signatories: its page shows them a page at a time (the
 # twins hold them all), paged by this argument.
@@ -60,12 +63,27 @@ def chosen_text(versions: list[Text], lang: str | None) -> Text | None:
     return versions[0] if versions else None
 
 
-def statement_or_404(session: Session, key: str, as_json: bool = False) -> Statement:
-    """Return the statement with ``key``; answer 404 (as JSON for a twin) when there is none."""
-    statement = reads.statements.statement_by_key(session, key)
-    if statement is None:
-        not_found(f"There is no statement with the key {key!r}.", as_json)
-    return statement
+@dataclass(frozen=True)
+class StatementPage:
+    """A statement asked for by its key, read when first needed (a kept page needs nothing)."""
+
+    session: Session
+    key: str
+
+    @cached_property
+    def statement(self) -> Statement:
+        """Return the statement; answer 404 when there is none."""
+        statement = reads.statements.statement_by_key(self.session, self.key)
+        if statement is None:
+            not_found(f"There is no statement with the key {self.key!r}.")
+        return statement
+
+    def all_signatures(self) -> Iterator[Signature]:
+        """Yield every signature of the statement in its order, read in batches (the twins)."""
+        query = reads.statements.signatures_on(self.statement.id).order_by(
+            *reads.statements.SIGNATURE_ORDERS["position"]
+        )
+        return csv_rows.streamed(self.session, query)
 
 
 def signatories_page(session: Session, statement: Statement, args: Mapping[str, str]) -> Page:
@@ -75,19 +93,34 @@ def signatories_page(session: Session, statement: Statement, args: Mapping[str, 
     return paginate(session, query, reads.statements.SIGNATURE_ORDERS, asked, SIGNATORIES_PER_PAGE)
 
 
-def all_signatures(session: Session, statement: Statement) -> Iterator[Signature]:
-    """Yield every signature of a statement in its order, read in batches, for the twins."""
-    query = reads.statements.signatures_on(statement.id).order_by(
-        *reads.statements.SIGNATURE_ORDERS["position"]
-    )
-    return csvtwins.streamed(session, query)
+@formats.page(bp, "/statements")
+def index(fmt: str = formats.HTML) -> ResponseReturnValue:
+    """List the statements, a page at a time, in the order asked for (the CSV: every one)."""
+    listed = Listing(get_session(), reads.statements.statement_list(), ORDERS, request.args)
+    return formats.respond(fmt, listed, html=_list_html, json=_list_json, csv=_list_csv)
 
 
-def list_page(session: Session) -> Page:
-    """Return the page of the statements list that the request asks for."""
-    return paginate(
-        session, reads.statements.statement_list(), reads.statements.STATEMENT_ORDERS, request.args
+def _named(listed: Listing) -> dict[int, int]:
+    """Return how many signatures each statement on the page has, by statement id."""
+    return reads.statements.signature_counts(listed.session, [row.id for row in listed.page.rows])
+
+
+def _list_html(listed: Listing) -> str:
+    """Render a page of the statements list."""
+    return render_template(
+        "statements.html",
+        page=listed.page,
+        named=_named(listed),
+        labels=SORT_LABELS,
+        **links.list_twins("statements.index", listed.page, ORDERS),
     )
+
+
+def _list_json(listed: Listing) -> dict[str, Any]:
+    """Return a page of the statements list as plain JSON values."""
+    named = _named(listed)
+    items = [summary_json(row, named.get(row.id, 0)) for row in listed.page.rows]
+    return page_json(listed.page, items)
 
 
 def summary_json(statement: Statement, named: int) -> dict[str, Any]:
@@ -100,70 +133,31 @@ def summary_json(statement: Statement, named: int) -> dict[str, Any]:
     }
 
 
-def statement_json(session: Session, statement: Statement) -> dict[str, Any]:
-    """Return a statement as its JSON twin: the record, its signatures and its events."""
-    signatures = [
-        {**snapshot("signature", sig), "person_name": sig.person.name}
-        for sig in all_signatures(session, statement)
-    ]
-    events = reads.statements.statement_events(session, statement.id)
-    return {
-        **snapshot("statement", statement),
-        "url": links.statement_url(statement.key, external=True),
-        "signatures": signatures,
-        "events": [snapshot("event", event) for event in events],
-        "dataset_version": revisions.dataset_version(session),
-    }
+def _list_csv(listed: Listing) -> Response:
+    """Stream every statement of the list, in its order, as CSV."""
+    url = links.record_urls("statements.show")
+    rows = csv_rows.listed_statements(listed.session, listed.every_row(), url)
+    name = ["statements", downloads.sort_name(listed.sort, ORDERS)]
+    return downloads.csv_response(csv_layouts.STATEMENTS, rows, name)
 
 
-@bp.get("/statements")
-def index() -> str:
-    """List the statements, a page at a time, in the order asked for."""
-    session = get_session()
-    page = list_page(session)
-    return render_template(
-        "statements.html",
-        page=page,
-        named=reads.statements.signature_counts(session, [row.id for row in page.rows]),
-        labels=SORT_LABELS,
-        json_url=links.list_url("statements.index_json", page, reads.statements.STATEMENT_ORDERS),
-        csv_url=links.list_csv_url("statements.index_csv", page, reads.statements.STATEMENT_ORDERS),
-    )
-
-
-@bp.get("/statements.json")
-def index_json() -> Response:
-    """Answer the same page of the statements list as JSON."""
-    session = get_session()
-    page = list_page(session)
-    named = reads.statements.signature_counts(session, [row.id for row in page.rows])
-    items = [summary_json(row, named.get(row.id, 0)) for row in page.rows]
-    return jsonify(page_json(page, items))
-
-
-@bp.get("/statements.csv")
-def index_csv() -> Response:
-    """Answer every statement of the list, in the order asked for, as CSV."""
-    session = get_session()
-    sort = sort_order(request.args, reads.statements.STATEMENT_ORDERS)
-    query = reads.statements.statement_list().order_by(*reads.statements.STATEMENT_ORDERS[sort])
-    rows = csvtwins.listed_statements(session, query)
-    name = ["statements", csvtwins.sort_name(sort, reads.statements.STATEMENT_ORDERS)]
-    return csvtwins.csv_response(csvtwins.STATEMENTS, rows, name)
-
-
-@bp.get("/statements/<key>")
-def show(key: str) -> str:
+@formats.page(bp, "/statements/<key>")
+def show(key: str, fmt: str = formats.HTML) -> ResponseReturnValue:
     """Show a statement: its text, signatories, sources, what followed, and how to cite it."""
-    return pagecache.cached(lambda: render(key))
+    found = StatementPage(get_session(), key)
+    return formats.respond(fmt, found, html=_show_html, json=statement_json, csv=_show_csv)
 
 
-def render(key: str) -> str:
+def _show_html(found: StatementPage) -> str:
+    """Return a statement's page: kept from a request of the same URL and data, or rendered."""
+    return pagecache.cached(lambda: render(found))
+
+
+def render(found: StatementPage) -> str:
     """Render a statement's page (answering 404 for an unknown key)."""
-    session = get_session()
-    statement = statement_or_404(session, key)
+    session, statement = found.session, found.statement
     versions = texts(statement)
-    url = links.statement_url(key, external=True)
+    url = links.statement_url(statement.key, external=True)
     signers = reads.statements.signer_names(session, statement.id, SIGNERS_NEEDED)
     return render_template(
         "statement.html",
@@ -178,17 +172,25 @@ def render(key: str) -> str:
     )
 
 
-@bp.get("/statements/<key>.json")
-def show_json(key: str) -> Response:
-    """Answer a statement's record, signatures and events as JSON."""
-    session = get_session()
-    return jsonify(statement_json(session, statement_or_404(session, key, as_json=True)))
+def statement_json(found: StatementPage) -> dict[str, Any]:
+    """Return a statement as its JSON twin: the record, its signatures and its events."""
+    session, statement = found.session, found.statement
+    signatures = [
+        {**snapshot("signature", sig), "person_name": sig.person.name}
+        for sig in found.all_signatures()
+    ]
+    events = reads.statements.statement_events(session, statement.id)
+    return {
+        **snapshot("statement", statement),
+        "url": links.statement_url(statement.key, external=True),
+        "signatures": signatures,
+        "events": [snapshot("event", event) for event in events],
+        "dataset_version": revisions.dataset_version(session),
+    }
 
 
-@bp.get("/statements/<key>.csv")
-def show_csv(key: str) -> Response:
-    """Answer a statement's signatures, one row each in the statement's order, as CSV."""
-    session = get_session()
-    statement = statement_or_404(session, key)
-    rows = (csvtwins.signature_row(signature) for signature in all_signatures(session, statement))
-    return csvtwins.csv_response(csvtwins.SIGNATURES, rows, ["statement", key, "signatures"])
+def _show_csv(found: StatementPage) -> Response:
+    """Stream a statement's signatures, one row each in the statement's order, as CSV."""
+    rows = (csv_rows.signature_row(signature) for signature in found.all_signatures())
+    name = ["statement", found.key, "signatures"]
+    return downloads.csv_response(csv_layouts.SIGNATURES, rows, name)

@@ -1,4 +1,4 @@
-"""Formatting shared by every page: dates with their precision, counts of signatories."""
+"""The template filters shared by every page: dates with their precision, counts of signatories."""
 
 from __future__ import annotations
 

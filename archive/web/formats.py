@@ -1,0 +1,61 @@
+"""One view, many formats: a page's view builds its data once, and the URL's extension picks
+the renderer (Datasette's table view is the model).
+
+A page registered with :func:`page` answers at its rule as HTML, and at the same rule with
+``.json`` or ``.csv`` appended as its JSON and CSV twins: one view serves all three, told the
+format by the ``fmt`` argument of the URL. It hands the page's data to :func:`respond` with a
+renderer for each format, so the page and its twins cannot drift apart and a new page gets its
+twins for free. A part of the data that only some formats show is best read lazily
+(``functools.cached_property``): the CSV of a list needs no page of it, nor its count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+
+HTML = "html"
+TWINS = ("json", "csv")
+# A page's twins are its own rule with the extension of their format.
+TWIN_RULE = f".<any({', '.join(TWINS)}):fmt>"
+
+Data = TypeVar("Data")
+View = TypeVar("View", bound=Callable[..., ResponseReturnValue])
+
+
+def page(bp: Blueprint, rule: str) -> Callable[[View], View]:
+    """Register a view for the page at ``rule`` and for its twins at ``rule.json`` and
+    ``rule.csv`` (one endpoint: url_for's ``fmt`` picks the twin)."""
+
+    def register(view: View) -> View:
+        """Route the page and its twins to ``view``."""
+        bp.get(rule)(view)
+        bp.get(rule + TWIN_RULE)(view)
+        return view
+
+    return register
+
+
+def requested() -> str:
+    """Return the format that the request's URL asks for: html, json or csv."""
+    fmt: str = (request.view_args or {}).get("fmt", HTML)
+    return fmt
+
+
+def respond(
+    fmt: str,
+    data: Data,
+    *,
+    html: Callable[[Data], ResponseReturnValue],
+    json: Callable[[Data], dict[str, Any]],
+    csv: Callable[[Data], Response],
+) -> ResponseReturnValue:
+    """Render a page's data in the format its URL asks for: the HTML page, or a twin."""
+    if fmt == "json":
+        return jsonify(json(data))
+    if fmt == "csv":
+        return csv(data)
+    return html(data)
