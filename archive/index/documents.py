@@ -174,64 +174,67 @@ def _grouped(session: Session, query: Any) -> dict[int, list[Any]]:
 def _statement_documents(
     session: Session, keys: list[str], districts: Districts, sources: _Sources
 ) -> dict[str, dict[str, Any]]:
+    statement = models.Statement
     rows = session.execute(
         select(
-            models.Statement.id,
-            models.Statement.key,
-            models.Statement.title,
-            models.Statement.kind,
-            models.Statement.date,
-            models.Statement.language,
-            models.Statement.text,
-            models.Statement.summary,
-            models.Statement.addressee,
-            models.Statement.reported_signatories,
-        ).where(models.Statement.key.in_(keys))
+            statement.id,
+            statement.key,
+            statement.title,
+            statement.kind,
+            statement.date,
+            statement.language,
+            statement.text,
+            statement.summary,
+            statement.addressee,
+            statement.reported_signatories,
+        ).where(statement.key.in_(keys))
     ).all()
-    ids = [row.id for row in rows]
-    link = models.statement_districts.c
+    parts = _statement_parts(session, [row.id for row in rows])
+    return {row.key: _statement_document(row, parts, districts, sources) for row in rows}
+
+
+def _statement_parts(session: Session, ids: list[int]) -> _StatementParts:
+    """Read what the documents of the statements with ``ids`` need besides their own columns."""
+    link, district, signature = models.statement_districts.c, models.District, models.Signature
     signed = (
-        select(models.Signature.statement_id, models.Signature.person_id, models.District.key)
-        .outerjoin(models.District, models.Signature.district_id == models.District.id)
-        .where(models.Signature.statement_id.in_(ids))
-        .order_by(models.Signature.statement_id, models.Signature.position)
+        select(signature.statement_id, signature.person_id, district.key)
+        .outerjoin(district, signature.district_id == district.id)
+        .where(signature.statement_id.in_(ids))
+        .order_by(signature.statement_id, signature.position)
     )
+    demand, translation, cited = models.Demand, models.Translation, models.statement_sources.c
     parts = _StatementParts(
         districts=_grouped(
             session,
-            select(link.statement_id, models.District.key)
-            .join(models.District, link.district_id == models.District.id)
+            select(link.statement_id, district.key)
+            .join(district, link.district_id == district.id)
             .where(link.statement_id.in_(ids)),
         ),
         demands=_grouped(
             session,
-            select(models.Demand.statement_id, models.Demand.demand)
-            .where(models.Demand.statement_id.in_(ids))
-            .order_by(models.Demand.statement_id, models.Demand.position),
+            select(demand.statement_id, demand.demand)
+            .where(demand.statement_id.in_(ids))
+            .order_by(demand.statement_id, demand.position),
         ),
         translations=_grouped(
             session,
-            select(
-                models.Translation.statement_id,
-                models.Translation.language,
-                models.Translation.text,
-            )
-            .where(models.Translation.statement_id.in_(ids))
-            .order_by(models.Translation.statement_id, models.Translation.language),
+            select(translation.statement_id, translation.language, translation.text)
+            .where(translation.statement_id.in_(ids))
+            .order_by(translation.statement_id, translation.language),
         ),
         sources=_grouped(
             session,
-            select(models.statement_sources.c.statement_id, models.Source.key)
-            .join(models.Source, models.statement_sources.c.source_id == models.Source.id)
-            .where(models.statement_sources.c.statement_id.in_(ids))
-            .order_by(models.statement_sources.c.statement_id, models.Source.key),
+            select(cited.statement_id, models.Source.key)
+            .join(models.Source, cited.source_id == models.Source.id)
+            .where(cited.statement_id.in_(ids))
+            .order_by(cited.statement_id, models.Source.key),
         ),
         signatures=_grouped(session, signed),
         names={},
     )
     people = {person for signed in parts.signatures.values() for person, _district in signed}
     parts.names = _names_of_people(session, people)
-    return {row.key: _statement_document(row, parts, districts, sources) for row in rows}
+    return parts
 
 
 def _names_of_people(session: Session, people: Iterable[int]) -> dict[int, str]:

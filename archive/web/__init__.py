@@ -19,6 +19,7 @@ from archive.web import (
     exports,
     filters,
     home,
+    links,
     pagecache,
     people,
     search,
@@ -59,6 +60,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(exports.bp)
     app.after_request(_security_headers)
     app.context_processor(_template_globals)
+    app.context_processor(links.template_helpers)
     app.add_template_filter(filters.date_text)
     app.add_template_filter(filters.signatory_count)
     app.register_error_handler(HTTPException, _http_error)

@@ -17,11 +17,10 @@ from archive.data.snapshots import snapshot
 from archive.reads.districts import DistrictCounts, Office
 from archive.reads.tree import SIBLING_ORDERS, DistrictNode, DistrictTree
 from archive.web import csv_layouts, csv_rows, downloads, formats, links, listing
-from archive.web.answers import not_found
+from archive.web.answers import found
 from archive.web.context import get_session
 
 bp = Blueprint("districts", __name__)
-bp.context_processor(links.template_helpers)
 
 SORT_LABELS = {"name": "name", "key": "key"}
 TREE_ORDERS = dict.fromkeys(SIBLING_ORDERS)
@@ -110,9 +109,7 @@ class DistrictPage:
     def district(self) -> District:
         """Return the district's record; answer 404 when there is none."""
         district = reads.districts.district_by_key(self.session, self.node.key)
-        if district is None:
-            not_found(f"There is no district with the key {self.node.key!r}.")
-        return district
+        return found(district, "district", self.node.key)
 
     @cached_property
     def ancestors(self) -> list[DistrictNode]:
@@ -154,10 +151,7 @@ class DistrictPage:
 def district_page(session: Session, key: str, args: Mapping[str, str]) -> DistrictPage:
     """Return a district's page; answer 404 for an unknown key."""
     tree = reads.districts.district_tree(session)
-    node = tree.by_key.get(key)
-    if node is None:
-        not_found(f"There is no district with the key {key!r}.")
-    return DistrictPage(session, args, tree, node)
+    return DistrictPage(session, args, tree, found(tree.by_key.get(key), "district", key))
 
 
 @formats.page(bp, "/districts")

@@ -13,18 +13,24 @@ a spreadsheet would run as formulas neutralised. ``?dl=1`` sends the file as a d
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, AnyStr
 
 from anyascii import anyascii
 from flask import Response, request, stream_with_context
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from archive.data import revisions
 from archive.export import dialects
+from archive.web import links
 from archive.web.context import take_session
 from archive.web.csv_layouts import Layout
+from archive.web.listing import Listing
+
+# Builds a list's CSV rows from a session, the list's query and a record's URL by its key.
+ListRows = Callable[[Session, Select[Any], Callable[[str], str]], Iterable[Sequence[Any]]]
 
 CSV_TYPE = "text/csv; charset=utf-8"
 MAX_NAME_WORD = 60  # characters of a query or key kept in a file name
@@ -130,3 +136,14 @@ def csv_response(
     return stream_response(
         body, CSV_TYPE, file_name(name, version, spreadsheet, "csv"), version, session
     )
+
+
+def list_csv(listed: Listing, name: str, layout: Layout, rows: ListRows) -> Response:
+    """Stream every row of a list, in the order the request asks for, as a CSV twin.
+
+    ``name`` is the list's blueprint (its records' pages are ``<name>.show``) and the first
+    word of the file name; ``rows`` builds the rows from the session, the list's query and
+    the URL of a record's page by its key.
+    """
+    body = rows(listed.session, listed.every_row(), links.record_urls(f"{name}.show"))
+    return csv_response(layout, body, [name, sort_name(listed.sort, listed.orders)])

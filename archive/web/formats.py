@@ -11,11 +11,14 @@ twins for free. A part of the data that only some formats show is best read lazi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+
+from archive.web import links
+from archive.web.listing import Listing
 
 HTML = "html"
 TWINS = ("json", "csv")
@@ -59,3 +62,15 @@ def respond(
     if fmt == "csv":
         return csv(data)
     return html(data)
+
+
+def template(name: str) -> Callable[[Any], str]:
+    """Return an HTML renderer that gives a page's data to the template ``name`` as ``page``."""
+    return lambda data: render_template(name, page=data)
+
+
+def render_list(name: str, listed: Listing, labels: Mapping[str, str], **context: Any) -> str:
+    """Render one page of a list into the template ``name``: the page, the labels of its sort
+    orders, the links to its twins (in the same order) and any further ``context``."""
+    twins = links.list_twins(request.endpoint or "", listed.page, listed.orders)
+    return render_template(name, page=listed.page, labels=labels, **twins, **context)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from archive import reads
-from archive.web import chart, links, pagecache
+from archive.web import chart, pagecache
 from archive.web.context import get_session
 
 bp = Blueprint("home", __name__)
-bp.context_processor(links.template_helpers)
 
 LATEST = 10
 TOP_DISTRICTS = 10

@@ -80,7 +80,7 @@ def list_twins(endpoint: str, page: Page, orders: Mapping[str, Any]) -> dict[str
 
 
 def template_helpers() -> dict[str, Any]:
-    """Give a blueprint's templates the link helpers."""
+    """Give every template the link helpers (functions of a key, called as it renders)."""
     return {
         "person_url": person_url,
         "district_url": district_url,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
@@ -15,12 +15,11 @@ from archive import reads
 from archive.data.models import Event, Person, Signature
 from archive.data.snapshots import snapshot
 from archive.web import csv_layouts, csv_rows, downloads, formats, links
-from archive.web.answers import not_found
+from archive.web.answers import found
 from archive.web.context import get_session
 from archive.web.listing import Listing, page_json
 
 bp = Blueprint("people", __name__)
-bp.context_processor(links.template_helpers)
 
 ORDERS = reads.people.PEOPLE_ORDERS
 SORT_LABELS = {"name": "name", "key": "key", "statements": "number of statements"}
@@ -45,14 +44,6 @@ class PersonPage:
         return reads.people.events_concerning(self.session, self.person)
 
 
-def person_page(session: Session, key: str) -> PersonPage:
-    """Return a person's page; answer 404 for an unknown key."""
-    person = reads.people.person_by_key(session, key)
-    if person is None:
-        not_found(f"There is no person with the key {key!r}.")
-    return PersonPage(session, person)
-
-
 @formats.page(bp, "/people")
 def index(fmt: str = formats.HTML) -> ResponseReturnValue:
     """Show one page of the people, sorted as asked (the CSV: every one)."""
@@ -67,13 +58,7 @@ def _counts(listed: Listing) -> dict[int, int]:
 
 def _list_html(listed: Listing) -> str:
     """Render a page of the list of people."""
-    return render_template(
-        "people.html",
-        page=listed.page,
-        counts=_counts(listed),
-        labels=SORT_LABELS,
-        **links.list_twins("people.index", listed.page, ORDERS),
-    )
+    return formats.render_list("people.html", listed, SORT_LABELS, counts=_counts(listed))
 
 
 def _list_json(listed: Listing) -> dict[str, Any]:
@@ -93,22 +78,21 @@ def _list_json(listed: Listing) -> dict[str, Any]:
 
 def _list_csv(listed: Listing) -> Response:
     """Stream every person, in the list's order, as CSV."""
-    url = links.record_urls("people.show")
-    rows = csv_rows.people_rows(listed.session, listed.every_row(), url)
-    name = ["people", downloads.sort_name(listed.sort, ORDERS)]
-    return downloads.csv_response(csv_layouts.PEOPLE, rows, name)
+    return downloads.list_csv(listed, "people", csv_layouts.PEOPLE, csv_rows.people_rows)
+
+
+def person_page(session: Session, key: str) -> PersonPage:
+    """Return a person's page; answer 404 for an unknown key."""
+    return PersonPage(session, found(reads.people.person_by_key(session, key), "person", key))
 
 
 @formats.page(bp, "/people/<key>")
 def show(key: str, fmt: str = formats.HTML) -> ResponseReturnValue:
     """Show a person: their names, their statements and what happened to them afterwards."""
     page = person_page(get_session(), key)
-    return formats.respond(fmt, page, html=_show_html, json=person_json, csv=_show_csv)
-
-
-def _show_html(page: PersonPage) -> str:
-    """Render a person's page."""
-    return render_template("person.html", page=page)
+    return formats.respond(
+        fmt, page, html=formats.template("person.html"), json=person_json, csv=_show_csv
+    )
 
 
 def person_json(page: PersonPage) -> dict[str, Any]:

@@ -17,7 +17,13 @@ from archive.index import querylang
 from archive.index.generations import SearchIndex
 from archive.index.highlight import highlight
 from archive.index.schema import FILTERS
-from archive.index.search import Results, SearchTooSlow, all_matching_keys, run_search
+from archive.index.search import (
+    MAX_PAGE,
+    Results,
+    SearchTooSlow,
+    all_matching_keys,
+    run_search,
+)
 from archive.reads.tree import DistrictTree
 from archive.web import csv_layouts, csv_rows, downloads, formats, links
 from archive.web.context import get_index, get_session
@@ -27,7 +33,6 @@ from archive.web.links import person_url, statement_url
 bp = Blueprint("search", __name__)
 
 SORTS = ("relevance", "date")
-MAX_PAGE = 1000  # deeper pages cost a ranking of page * per_page hits; nobody reads them
 MAX_FILTER_CHARS = 200
 MAX_RAW_QUERY_CHARS = 10 * querylang.MAX_QUERY_CHARS  # cut before cleaning, which cuts again
 # The district facet shows the whole tree when few districts are counted (up to FACET_TREE);

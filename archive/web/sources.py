@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
@@ -16,12 +16,11 @@ from archive import reads
 from archive.data.models import Source
 from archive.data.snapshots import snapshot
 from archive.web import csv_layouts, csv_rows, downloads, formats, links
-from archive.web.answers import not_found
+from archive.web.answers import found
 from archive.web.context import get_session
 from archive.web.listing import Listing, page_json
 
 bp = Blueprint("sources", __name__)
-bp.context_processor(links.template_helpers)
 
 ORDERS = reads.sources.SOURCE_ORDERS
 SORT_LABELS = {"publisher": "Publisher", "published": "Published", "key": "Key"}
@@ -81,10 +80,7 @@ class SourcePage:
 
 def source_page(session: Session, key: str) -> SourcePage:
     """Return a source's page; answer 404 for an unknown key."""
-    source = reads.sources.source_by_key(session, key)
-    if source is None:
-        not_found(f"There is no source with the key {key!r}.")
-    return SourcePage(session, source)
+    return SourcePage(session, found(reads.sources.source_by_key(session, key), "source", key))
 
 
 @formats.page(bp, "/sources")
@@ -96,12 +92,7 @@ def index(fmt: str = formats.HTML) -> ResponseReturnValue:
 
 def _list_html(listed: Listing) -> str:
     """Render a page of the sources list."""
-    return render_template(
-        "sources.html",
-        page=listed.page,
-        labels=SORT_LABELS,
-        **links.list_twins("sources.index", listed.page, ORDERS),
-    )
+    return formats.render_list("sources.html", listed, SORT_LABELS)
 
 
 def _list_json(listed: Listing) -> dict[str, Any]:
@@ -118,22 +109,15 @@ def summary_json(source: Source) -> dict[str, Any]:
 
 def _list_csv(listed: Listing) -> Response:
     """Stream every source (without its captured text), in the list's order, as CSV."""
-    url = links.record_urls("sources.show")
-    rows = csv_rows.source_rows(listed.session, listed.every_row(), url)
-    name = ["sources", downloads.sort_name(listed.sort, ORDERS)]
-    return downloads.csv_response(csv_layouts.SOURCES, rows, name)
+    return downloads.list_csv(listed, "sources", csv_layouts.SOURCES, csv_rows.source_rows)
 
 
 @formats.page(bp, "/sources/<key>")
 def show(key: str, fmt: str = formats.HTML) -> ResponseReturnValue:
     """Show a source: what it is, its chain, its captured text checked, and who cites it."""
     page = source_page(get_session(), key)
-    return formats.respond(fmt, page, html=_show_html, json=source_json, csv=_show_csv)
-
-
-def _show_html(page: SourcePage) -> str:
-    """Render a source's page."""
-    return render_template("source.html", page=page)
+    html = formats.template("source.html")
+    return formats.respond(fmt, page, html=html, json=source_json, csv=_show_csv)
 
 
 def source_json(page: SourcePage) -> dict[str, Any]:

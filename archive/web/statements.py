@@ -16,13 +16,12 @@ from archive.data import revisions
 from archive.data.models import Signature, Source, Statement
 from archive.data.snapshots import snapshot
 from archive.web import csv_layouts, csv_rows, downloads, formats, links, pagecache
-from archive.web.answers import not_found
+from archive.web.answers import found
 from archive.web.cite import SIGNERS_NEEDED, citation
 from archive.web.context import get_session
 from archive.web.listing import Listing, Page, page_json, paginate
 
 bp = Blueprint("statements", __name__)
-bp.context_processor(links.template_helpers)
 
 ORDERS = reads.statements.STATEMENT_ORDERS
 SORT_LABELS = {"date": "Date", "title": "Title", "key": "Key"}
@@ -74,9 +73,7 @@ class StatementPage:
     def statement(self) -> Statement:
         """Return the statement; answer 404 when there is none."""
         statement = reads.statements.statement_by_key(self.session, self.key)
-        if statement is None:
-            not_found(f"There is no statement with the key {self.key!r}.")
-        return statement
+        return found(statement, "statement", self.key)
 
     def all_signatures(self) -> Iterator[Signature]:
         """Yield every signature of the statement in its order, read in batches (the twins)."""
@@ -107,13 +104,7 @@ def _named(listed: Listing) -> dict[int, int]:
 
 def _list_html(listed: Listing) -> str:
     """Render a page of the statements list."""
-    return render_template(
-        "statements.html",
-        page=listed.page,
-        named=_named(listed),
-        labels=SORT_LABELS,
-        **links.list_twins("statements.index", listed.page, ORDERS),
-    )
+    return formats.render_list("statements.html", listed, SORT_LABELS, named=_named(listed))
 
 
 def _list_json(listed: Listing) -> dict[str, Any]:
@@ -135,10 +126,9 @@ def summary_json(statement: Statement, named: int) -> dict[str, Any]:
 
 def _list_csv(listed: Listing) -> Response:
     """Stream every statement of the list, in its order, as CSV."""
-    url = links.record_urls("statements.show")
-    rows = csv_rows.listed_statements(listed.session, listed.every_row(), url)
-    name = ["statements", downloads.sort_name(listed.sort, ORDERS)]
-    return downloads.csv_response(csv_layouts.STATEMENTS, rows, name)
+    return downloads.list_csv(
+        listed, "statements", csv_layouts.STATEMENTS, csv_rows.listed_statements
+    )
 
 
 @formats.page(bp, "/statements/<key>")
