@@ -4,6 +4,8 @@ Every page that shows records has one view for its HTML and its JSON and CSV twi
 (:mod:`archive.web.formats`). Views parse the request, call the read functions
 (:mod:`archive.reads`, the search index) and render; the CSV twins stream
 (:mod:`archive.web.downloads`) rows built in :mod:`archive.web.csv_rows`.
+
+May import: every part of the archive but :mod:`archive.bench`. The only part that knows Flask.
 """
 
 from __future__ import annotations
