@@ -30,24 +30,8 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import Select, create_mock_engine, func, select
 from sqlalchemy.orm import Session
 
+from archive.data import models
 from archive.data.database import Database
-from archive.data.models import (
-    Demand,
-    District,
-    DistrictName,
-    Event,
-    Person,
-    PersonName,
-    Signature,
-    Source,
-    Statement,
-    Translation,
-    event_people,
-    event_sources,
-    signature_sources,
-    statement_districts,
-    statement_sources,
-)
 from archive.data.revisions import dataset_version
 from archive.export import dialects, rows
 from archive.importing import importer
@@ -240,20 +224,20 @@ RICH: dict[str, Any] = {
 
 # The SQL table (or model) behind each CSV table: its rows are counted against the file's.
 COUNTED: dict[str, Any] = {
-    "districts": District,
-    "district_names": DistrictName,
-    "people": Person,
-    "aliases": PersonName,
-    "sources": Source,
-    "statements": Statement,
-    "statement_districts": statement_districts,
-    "translations": Translation,
-    "statement_sources": statement_sources,
-    "signatures": Signature,
-    "signature_sources": signature_sources,
-    "events": Event,
-    "event_people": event_people,
-    "event_sources": event_sources,
+    "districts": models.District,
+    "district_names": models.DistrictName,
+    "people": models.Person,
+    "aliases": models.PersonName,
+    "sources": models.Source,
+    "statements": models.Statement,
+    "statement_districts": models.statement_districts,
+    "translations": models.Translation,
+    "statement_sources": models.statement_sources,
+    "signatures": models.Signature,
+    "signature_sources": models.signature_sources,
+    "events": models.Event,
+    "event_people": models.event_people,
+    "event_sources": models.event_sources,
 }
 # Each table's key: the columns its rows are ordered by (aliases and names have no primary key,
 # since an empty language marks a variant spelling: they are ordered by every column).
@@ -372,18 +356,21 @@ def test_pandas_reads_every_table_with_declared_types_and_row_counts(
     statements, signatures = frames["statements"], frames["signatures"]
     with db.session() as session:
         assert int(statements["reported_signatories"].sum()) == session.scalar(
-            select(func.sum(Statement.reported_signatories))
+            select(func.sum(models.Statement.reported_signatories))
         )
         assert int(statements["reported_signatories"].isna().sum()) == session.scalar(
-            select(func.count()).where(Statement.reported_signatories.is_(None))
+            select(func.count()).where(models.Statement.reported_signatories.is_(None))
         )
         assert int(signatures["position"].sum()) == session.scalar(
-            select(func.sum(Signature.position))
+            select(func.sum(models.Signature.position))
         )
         # Demands are joined into one cell per statement: every tag is there.
         tags = statements["demands"].dropna().str.split(";").explode()
-        assert len(tags) == session.scalar(select(func.count()).select_from(Demand))
-        texts = {key: text for key, text in session.execute(select(Statement.key, Statement.text))}
+        assert len(tags) == session.scalar(select(func.count()).select_from(models.Demand))
+        texts = {
+            key: text
+            for key, text in session.execute(select(models.Statement.key, models.Statement.text))
+        }
     # Every cell of text, with its quotes, commas and line ends, reads back as stored.
     read_texts = dict(zip(statements["key"], statements["text"], strict=True))
     assert {k: (None if v is pd.NA else v) for k, v in read_texts.items()} == texts
