@@ -360,9 +360,7 @@ def results(fmt: str = formats.HTML) -> ResponseReturnValue:
 
 def _html(found: Search) -> str:
     """Render the search page."""
-    return render_template(
-        "search.html", page=found.page, labels=FACET_LABELS, person_url=person_url
-    )
+    return render_template("search.html", page=found.page, labels=FACET_LABELS)
 
 
 def _json(found: Search) -> dict[str, Any]:
