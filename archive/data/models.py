@@ -126,7 +126,9 @@ class PersonName(OtherName, Base):
 class Source(Keyed, Base):
     __tablename__ = "sources"
 
-    url: Mapped[str | None] = mapped_column(Str(2000), unique=True)
+    url: Mapped[str | None] = mapped_column(Str(2000))
+    # The SHA-256 of the URL's normalised form (archive.data.urls): one source per address.
+    url_key: Mapped[str | None] = mapped_column(Str(64), unique=True)
     kind: Mapped[str] = mapped_column(Str(32))
     publisher: Mapped[str | None] = mapped_column(Str(300))
     author: Mapped[str | None] = mapped_column(Str(300))

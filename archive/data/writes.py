@@ -23,14 +23,23 @@ from archive.data.models import (
     statement_sources,
 )
 from archive.data.snapshots import MODELS, SCALARS, Record, Rows
+from archive.data.urls import url_key
 
 # A whole record onto a row.
+
+
+def derived(kind: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the columns of a row that are computed from its record, not given: a source's
+    ``url_key`` (one source per address, archive.data.urls)."""
+    return {"url_key": url_key(record["url"])} if kind == "source" else {}
 
 
 def apply(kind: str, row: Any, record: Mapping[str, Any], rows: Rows) -> None:
     """Set every field of ``row`` from the whole ``record``, resolving keys through ``rows``."""
     for name in SCALARS[kind]:
         setattr(row, name, record[name])
+    for name, value in derived(kind, record).items():
+        setattr(row, name, value)
     if kind in ("district", "person"):
         name_model = DistrictName if kind == "district" else PersonName
         row.names = [name_model(name=n, language=lang) for lang, n in record["names"].items()]
@@ -170,6 +179,7 @@ def insert_new(
     table = table_of(Signature if kind == "signature" else MODELS[kind])
     values = [
         {name: record[name] for name in SCALARS[kind]}
+        | derived(kind, record)
         | {
             column: ids.of(ref_kind, record[field_name])
             for column, (field_name, ref_kind) in references.items()

@@ -166,15 +166,15 @@ def date_precision(value: str | None) -> str | None:
 
 
 def url(value: Any) -> str | None:
-    """Clean an absolute http(s) URL."""
-    cleaned = name(value)
+    """Clean an absolute http(s) URL of at most MAX_URL characters, on one line."""
+    cleaned = _string(value, MAX_URL)
     if cleaned is None:
         return None
+    if "\n" in cleaned or "\r" in cleaned:
+        raise Invalid("must be on one line")
     parts = urlsplit(cleaned)
     if parts.scheme not in ("http", "https") or not parts.netloc or " " in cleaned:
         raise Invalid(f"{cleaned!r} is not an absolute http(s) URL")
-    if len(cleaned) > MAX_URL:
-        raise Invalid(f"is longer than {MAX_URL} characters")
     return cleaned
 
 

@@ -21,6 +21,7 @@ from archive.data.batches import batched
 from archive.data.database import Database
 from archive.data.models import District, Person, Signature, Source, Statement
 from archive.data.snapshots import MODELS
+from archive.data.urls import url_key
 from archive.importing.fields import DEFAULTS, KINDS, Problem, missing_required
 from archive.importing.readers import Batch, read_files
 
@@ -130,22 +131,30 @@ def _check_cycles(
 
 
 def _check_urls(session: Session, batch: Batch) -> list[Problem]:
-    """Refuse a URL that another source has, stored or in the same import."""
+    """Refuse a URL that is the address of another source, stored or earlier in the import.
+
+    Two URLs are one address when they are equal after normalisation (archive.data.urls: case
+    of scheme and host, default port, percent-encoding, Unicode form); the problem names the
+    source that has the address, and how its URL is written when that differs.
+    """
     given = batch.records.get("source", {})
-    urls = {fields["url"] for fields in given.values() if fields.get("url")}
-    stored = session.execute(select(Source.url, Source.key).where(Source.url.in_(urls)))
-    owners = {address: key for address, key in stored if key not in given}
+    # Sources whose URL this import sets: their stored addresses may change, so are not owners.
+    keyed = {key: url_key(fields["url"]) for key, fields in given.items() if fields.get("url")}
+    owners: dict[str | None, tuple[str, str]] = {}
+    for chunk in batched(sorted({address for address in keyed.values() if address})):
+        query = select(Source.url_key, Source.key, Source.url).where(Source.url_key.in_(chunk))
+        stored = session.execute(query)
+        owners.update(
+            {address: (key, url or "") for address, key, url in stored if key not in keyed}
+        )
     problems = []
-    for key, fields in given.items():
-        address = fields.get("url")
-        if address and owners.setdefault(address, key) != key:
-            problems.append(
-                Problem(
-                    batch.where["source", key],
-                    "url",
-                    f"{address} already belongs to source {owners[address]!r}",
-                )
-            )
+    for key, address in keyed.items():
+        url = given[key]["url"]
+        owner, written = owners.setdefault(address, (key, url))
+        if owner != key:
+            spelling = "" if written == url else f" (written {written})"
+            message = f"{url} already belongs to source {owner!r}{spelling}"
+            problems.append(Problem(batch.where["source", key], "url", message))
     return problems
 
 

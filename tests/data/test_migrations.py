@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-from sqlalchemy import String, inspect
+import pytest
+from sqlalchemy import String, inspect, text
 
 from archive.data import migrations
 from archive.data.database import Base, Database
+from archive.data.urls import url_key
 from tests.conftest import close, new_database
 
 
@@ -91,3 +94,40 @@ def test_import_refuses_unmigrated_database(tmp_path: Path) -> None:
         assert "archive migrate" in result.output
     finally:
         close(app)
+
+
+def test_sources_get_their_address_key_and_a_repeated_address_is_named(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """0004: stored sources are keyed by address; of two spellings of one, the first by key
+    keeps it and the other is named in a warning, nothing merged."""
+    database = Database(new_database(tmp_path, "urls"))
+    migrations.upgrade(database, "0003")
+    rows = [
+        ("b-copy", "https://NEWS.example.org:443/letter-caf%C3%A9"),
+        ("a-letter", "https://news.example.org/letter-café"),
+        ("other", "https://news.example.org/another"),
+        ("no-url", None),
+    ]
+    with database.write_engine.begin() as conn:
+        for key, url in rows:
+            conn.execute(
+                text("INSERT INTO sources (key, kind, url) VALUES (:key, 'news', :url)"),
+                {"key": key, "url": url},
+            )
+    with caplog.at_level(logging.WARNING):
+        migrations.upgrade(database)
+    with database.engine.connect() as conn:
+        stored = conn.execute(text("SELECT key, url_key FROM sources"))
+        keys: dict[str, str | None] = {key: address for key, address in stored}
+    assert keys == {
+        "a-letter": url_key(rows[1][1]),
+        "b-copy": None,
+        "other": url_key(rows[2][1]),
+        "no-url": None,
+    }
+    assert "source 'b-copy' has the address of source 'a-letter'" in caplog.text
+    migrations.downgrade(database, "0003")
+    migrations.upgrade(database)
+    migrations.check(database)
+    database.dispose()

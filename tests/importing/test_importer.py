@@ -193,6 +193,74 @@ def test_url_of_another_source_is_refused(demo: Any, db: Database, tmp_path: Pat
     ]
 
 
+EQUIVALENT_URLS = (
+    "https://news.example.org/letter-café",
+    "https://news.example.org/letter-caf%C3%A9",
+    "https://NEWS.Example.org/letter-café",
+    "https://news.example.org:443/letter-café",
+)
+
+
+def test_equivalent_urls_in_one_import_are_refused_naming_the_first(
+    demo: Any, db: Database, tmp_path: Path
+) -> None:
+    before = row_counts(db)
+    sources = [
+        {"key": f"letter-{n}", "kind": "news", "url": url} for n, url in enumerate(EQUIVALENT_URLS)
+    ]
+    with pytest.raises(importer.ImportRejected) as rejected:
+        importer.run(db, [_write_json(tmp_path / "urls.json", {"sources": sources})])
+    assert [str(p) for p in rejected.value.problems] == [
+        f"urls.json: sources[{n}] (letter-{n}): url: {url} already belongs to source "
+        f"'letter-0' (written {EQUIVALENT_URLS[0]})"
+        for n, url in enumerate(EQUIVALENT_URLS)
+        if n
+    ]
+    assert row_counts(db) == before
+
+
+def test_a_stored_source_s_address_in_another_spelling_is_refused(
+    demo: Any, db: Database, tmp_path: Path
+) -> None:
+    first = {"sources": [{"key": "letter", "kind": "news", "url": EQUIVALENT_URLS[0]}]}
+    importer.run(db, [_write_json(tmp_path / "first.json", first)])
+    before = row_counts(db)
+    for n, url in enumerate(EQUIVALENT_URLS[1:]):
+        second = {"sources": [{"key": "letter-again", "kind": "news", "url": url}]}
+        with pytest.raises(importer.ImportRejected) as rejected:
+            importer.run(db, [_write_json(tmp_path / f"second-{n}.json", second)])
+        assert [p.message for p in rejected.value.problems] == [
+            f"{url} already belongs to source 'letter' (written {EQUIVALENT_URLS[0]})"
+        ]
+    assert row_counts(db) == before
+    # The source itself may be given again in any spelling: it keeps its own address.
+    again = {"sources": [{"key": "letter", "kind": "news", "url": EQUIVALENT_URLS[2]}]}
+    result = importer.run(db, [_write_json(tmp_path / "again.json", again)])
+    assert result.tally.counts["source"] == {"updated": 1}
+
+
+def test_long_urls_are_accepted(app: Any, db: Database, tmp_path: Path) -> None:
+    ascii_url = "https://registry.example.org/signatures?" + "&".join(
+        f"id{n:04d}=x" for n in range(162)
+    )
+    cyrillic_url = "https://пример.рф/" + "подписи/" * 247
+    assert 1_450 < len(ascii_url) <= 1_500 and 1_980 < len(cyrillic_url) <= 2_000
+    sources = [
+        {"key": "registry", "kind": "official_document", "url": ascii_url},
+        {"key": "letter", "kind": "primary_text", "url": cyrillic_url, "archive_url": ascii_url},
+    ]
+    importer.run(db, [_write_json(tmp_path / "long.json", {"sources": sources})])
+    with db.session() as session:
+        stored = dict(session.execute(select(Source.key, Source.url)).all())
+    assert stored == {"registry": ascii_url, "letter": cyrillic_url}
+    too_long = {"sources": [{"key": "longer", "kind": "news", "url": ascii_url + "x" * 600}]}
+    with pytest.raises(importer.ImportRejected) as rejected:
+        importer.run(db, [_write_json(tmp_path / "longer.json", too_long)])
+    assert [p.message for p in rejected.value.problems] == [
+        f"is {len(ascii_url) + 600} characters long; at most 2000 are allowed"
+    ]
+
+
 def test_large_import_shows_progress_and_summary(app: Any, runner: Any, tmp_path: Path) -> None:
     people = [{"key": f"person-{n:05d}", "name": f"Person {n}"} for n in range(2500)]
     path = _write_json(tmp_path / "people.json", {"people": people})
