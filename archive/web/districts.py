@@ -204,6 +204,8 @@ def _tree_csv(listed: TreePage) -> Response:
 @formats.page(bp, "/districts/<path:key>")
 def show(key: str, fmt: str = formats.HTML) -> ResponseReturnValue:
     """Show a district: where it lies, what lies below it, and the statements from all of it."""
+    if key.endswith("/") and fmt == formats.HTML:  # the path converter took the trailing slash
+        return formats.without_slash()
     page = district_page(get_session(), key, request.args)
     return formats.respond(fmt, page, html=_show_html, json=district_json, csv=_show_csv)
 

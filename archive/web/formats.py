@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
 from archive.web import links
@@ -34,12 +34,23 @@ def page(bp: Blueprint, rule: str) -> Callable[[View], View]:
     ``rule.csv`` (one endpoint: url_for's ``fmt`` picks the twin)."""
 
     def register(view: View) -> View:
-        """Route the page and its twins to ``view``."""
+        """Route the page and its twins to ``view``, and the page with a trailing slash to a
+        redirect to it."""
         bp.get(rule)(view)
         bp.get(rule + TWIN_RULE)(view)
+        bp.get(rule + "/", endpoint=f"{view.__name__}_slash")(without_slash)
         return view
 
     return register
+
+
+def without_slash(**_arguments: str) -> ResponseReturnValue:
+    """Redirect a page's URL written with a trailing slash to the page itself, query and all
+    (308: permanent, and a client asks again with the same method); a page that does not exist
+    then answers 404 at its own URL."""
+    target = request.script_root + request.path.rstrip("/")
+    query = request.query_string.decode("ascii", "replace")
+    return redirect(f"{target}?{query}" if query else target, code=308)
 
 
 def requested() -> str:

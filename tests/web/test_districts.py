@@ -146,7 +146,8 @@ def test_district_page_links_its_json_twin(demo: Any, client: Any) -> None:
     assert ("/districts/ru/spb.json", "JSON") in page.with_class("p", "twins")[0].links()
 
 
-@pytest.mark.parametrize("key", ["ru/nowhere", "nowhere", "ru/spb/kolpino/x", "ru/spb/"])
+# (A trailing slash redirects to the page: tests/web/test_formats.py.)
+@pytest.mark.parametrize("key", ["ru/nowhere", "nowhere", "ru/spb/kolpino/x", "ru/spb/nowhere"])
 def test_unknown_district_is_not_found_in_both_forms(demo: Any, client: Any, key: str) -> None:
     response = client.get(f"/districts/{key}")
     assert response.status_code == 404

@@ -77,3 +77,35 @@ def test_csv_of_a_list_reads_no_page_of_it(demo: Flask, client: Any, db: Databas
             client.get(f"{url}.csv").get_data()
         assert len([statement for statement in page if PAGE_SQL.search(statement)]) == 2, url
         assert not [statement for statement in csv if PAGE_SQL.search(statement)], url
+
+
+@pytest.mark.parametrize(
+    ("asked", "location"),
+    [
+        ("/statements/2022-09-municipal-deputies-demand-putin-resignation/", None),
+        ("/people/ksenia-thorstrom/", None),
+        ("/sources/mirror-2022-09-putin-quit/", None),
+        ("/districts/ru/spb/kolpino/", None),
+        ("/people/ksenia-thorstrom/?x=1", "/people/ksenia-thorstrom?x=1"),
+        ("/statements/", None),
+        ("/people/", None),
+        ("/districts/", None),
+        ("/sources/", None),
+        ("/search/?q=treason", "/search?q=treason"),
+    ],
+)
+def test_a_trailing_slash_redirects_for_good_to_the_page(
+    demo: Flask, asked: str, location: str | None
+) -> None:
+    client = demo.test_client()
+    answer = client.get(asked)
+    assert answer.status_code == 308
+    assert answer.headers["Location"] == (location or asked.rstrip("/"))
+    assert client.get(answer.headers["Location"]).status_code == 200
+
+
+@pytest.mark.parametrize("asked", ["/people/nobody/", "/districts/ru/nowhere/", "/sources/no/"])
+def test_an_unknown_key_with_a_trailing_slash_still_answers_404(demo: Flask, asked: str) -> None:
+    answer = demo.test_client().get(asked, follow_redirects=True)
+    assert answer.status_code == 404
+    assert answer.request.path == asked.rstrip("/")
