@@ -192,7 +192,7 @@ def _summary(tally: Tally) -> str:
 
 
 class _progress:
-    """A progress bar shown only for imports of more than a few thousand fields."""
+    """A progress bar shown only for imports of PROGRESS_THRESHOLD records or more."""
 
     def __enter__(self) -> Callable[[int, int], None]:
         self.bar: Any = None
@@ -200,6 +200,7 @@ class _progress:
         return self.update
 
     def update(self, done: int, total: int) -> None:
+        """Show ``done`` of ``total`` records written (nothing for a small import)."""
         if total < PROGRESS_THRESHOLD:
             return
         if self.bar is None:

@@ -2,7 +2,7 @@
 
 Everything is built fresh in a working folder, apart from the app's configured database: the
 synthetic corpus (:mod:`archive.bench.corpus`), a migrated SQLite database it is imported into, the
-search index, an FTS5 table and the exports. The measures are in :mod:`archive.storage`
+search index, an FTS5 table and the exports. The measures are in :mod:`archive.bench.storage`
 (import, index, export), :mod:`archive.bench.searches` (searches) and :mod:`archive.bench.pages`
 (pages under gunicorn, abuse); the table and its header in :mod:`archive.bench.report`. The
 figures are meant as ratios: absolute numbers depend on the machine and on what else it does.

@@ -1,4 +1,4 @@
-"""A deterministic synthetic corpus: one JSON import document for benchmarking the archive.
+"""A deterministic synthetic corpus, as JSON import documents, for benchmarking the archive.
 
 Every name, district, source and statement here is **fake**: surnames are built from the
 prefixes "Testov", "Primerov", "Obraztsov", "Fiktivov", "Maketov" and "Shablonov" (Тестов,

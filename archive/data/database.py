@@ -36,6 +36,8 @@ PG_WRITE_LOCK = 7_305_871_244
 
 
 class Base(DeclarativeBase):
+    """The declarative base of every model: constraints are named by NAMING_CONVENTION."""
+
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 

@@ -82,6 +82,8 @@ event_sources = _links("event_sources", ("event_id", "events"), ("source_id", "s
 
 
 class District(Keyed, Base):
+    """A place in the tree of districts (country > region > district > okrug or town)."""
+
     __tablename__ = "districts"
 
     name: Mapped[str] = mapped_column(Str(300))
@@ -105,6 +107,8 @@ class DistrictName(OtherName, Base):
 
 
 class Person(Keyed, Base):
+    """A signatory: one person across every statement they are part of."""
+
     __tablename__ = "people"
 
     name: Mapped[str] = mapped_column(Str(300))
@@ -124,6 +128,8 @@ class PersonName(OtherName, Base):
 
 
 class Source(Keyed, Base):
+    """Where a fact comes from: an article, a post, a document, with what it cites."""
+
     __tablename__ = "sources"
 
     url: Mapped[str | None] = mapped_column(Str(2000))
@@ -144,6 +150,8 @@ class Source(Keyed, Base):
 
 
 class Statement(Keyed, Base):
+    """An open letter, petition, resolution, appeal or statement, and what it demands."""
+
     __tablename__ = "statements"
 
     title: Mapped[str] = mapped_column(LongText)
@@ -184,6 +192,8 @@ class Demand(Base):
 
 
 class Translation(Base):
+    """A statement's text in another language, with who translated it and from where."""
+
     __tablename__ = "translations"
     __table_args__ = (UniqueConstraint("statement_id", "language"),)
 

@@ -100,13 +100,16 @@ class _Sink(io.RawIOBase):
         self.chunks: list[bytes] = []
 
     def writable(self) -> bool:
+        """Tell the zip writer that bytes may be written here."""
         return True
 
     def write(self, data: Any) -> int:
+        """Keep a chunk of the zip; return its length in bytes."""
         self.chunks.append(bytes(data))
         return len(data)
 
     def take(self) -> bytes:
+        """Return the bytes written since the last take, and forget them."""
         data, self.chunks = b"".join(self.chunks), []
         return data
 

@@ -60,18 +60,23 @@ def person_by_key(session: Session, key: str) -> Person | None:
     return session.scalar(query)
 
 
-def signatures_of(session: Session, person: Person) -> Sequence[Signature]:
-    """Return a person's signatures with their statements and districts, oldest statement first."""
-    query = (
+def signatures_by(person_id: int) -> Select[Signature]:
+    """Return the query of a person's signatures in the order of their page: oldest statement
+    first (undated last), then by the statement's key."""
+    return (
         select(Signature)
         .join(Signature.statement)
-        .where(Signature.person_id == person.id)
+        .where(Signature.person_id == person_id)
         .order_by(Statement.date.asc().nulls_last(), Statement.key)
-        .options(
-            joinedload(Signature.statement),
-            joinedload(Signature.district),
-            joinedload(Signature.withdrawal_source),
-        )
+    )
+
+
+def signatures_of(session: Session, person: Person) -> Sequence[Signature]:
+    """Return a person's signatures with their statements and districts, oldest statement first."""
+    query = signatures_by(person.id).options(
+        joinedload(Signature.statement),
+        joinedload(Signature.district),
+        joinedload(Signature.withdrawal_source),
     )
     return session.scalars(query).all()
 

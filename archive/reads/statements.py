@@ -36,6 +36,22 @@ def statements_by_keys(
     return [found[key] for key in keys if key in found]
 
 
+def signatures_of_statements(
+    session: Session, keys: Sequence[str], loads: Sequence[ORMOption] = ()
+) -> list[Signature]:
+    """Return the signatures of the statements with the given keys: statement by statement in
+    that order, each statement's in its own order, with what ``loads`` loads."""
+    query = (
+        select(Signature)
+        .join(Signature.statement)
+        .where(Statement.key.in_(list(keys)))
+        .options(*loads)
+    )
+    place = {key: number for number, key in enumerate(keys)}
+    found = session.scalars(query).all()
+    return sorted(found, key=lambda sig: (place[sig.statement.key], sig.position, sig.id))
+
+
 # The statement and source pages, and their lists.
 
 # The sort orders of the statement and source lists; the first is the default, each ends with a

@@ -5,7 +5,8 @@ Every page that shows records has one view for its HTML and its JSON and CSV twi
 (:mod:`archive.reads`, the search index) and render; the CSV twins stream
 (:mod:`archive.web.downloads`) rows built in :mod:`archive.web.csv_rows`.
 
-May import: every part of the archive but :mod:`archive.bench`. The only part that knows Flask.
+May import: every part of the archive but :mod:`archive.bench`. Of the parts, only the web,
+the factory and command group beside them, and the benchmark (its comparison app) use Flask.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def _security_headers(response: Response) -> Response:
 def _template_globals() -> dict[str, Any]:
     """Give every template the site's sections and the dataset version (read once)."""
     sections = [(e, label) for e, label in SECTIONS if e in current_app.view_functions]
-    return {"site_sections": sections, "dataset_version": pagecache.dataset_version}
+    return {"site_sections": sections, "dataset_version": pagecache.request_version}
 
 
 def _http_error(error: HTTPException) -> tuple[str, int]:

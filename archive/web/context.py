@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from archive.data.database import Database
 from archive.index.generations import SearchIndex
 
-DATABASE = "archive.db"
-INDEX = "archive.search"
+DATABASE = "archive.data"
+INDEX = "archive.index"
 
 
 def attach(app: Flask, database: Database, index: SearchIndex) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 from sqlalchemy.orm import Session, selectinload
 
 from archive import reads
@@ -118,29 +118,9 @@ def signature_row(signature: Signature) -> tuple[Any, ...]:
     )
 
 
-def signatures_of_statements(session: Session, keys: Sequence[str]) -> list[Signature]:
-    """Return the signatures of the statements with the given keys: statement by statement in
-    that order, each statement's in its own order."""
-    query = (
-        select(Signature)
-        .join(Signature.statement)
-        .where(Statement.key.in_(list(keys)))
-        .options(*SIGNATURE_LOADS)
-    )
-    place = {key: number for number, key in enumerate(keys)}
-    found = session.scalars(query).all()
-    return sorted(found, key=lambda sig: (place[sig.statement.key], sig.position, sig.id))
-
-
 def person_signatures(session: Session, person: Person) -> Iterator[tuple[Any, ...]]:
     """Yield a person's signatures as rows, oldest statement first (as on their page)."""
-    query = (
-        select(Signature)
-        .join(Signature.statement)
-        .where(Signature.person_id == person.id)
-        .order_by(Statement.date.asc().nulls_last(), Statement.key)
-        .options(*SIGNATURE_LOADS)
-    )
+    query = reads.people.signatures_by(person.id).options(*SIGNATURE_LOADS)
     return (signature_row(signature) for signature in streamed(session, query))
 
 
@@ -159,7 +139,7 @@ def search_statement_rows(
 def search_signature_rows(session: Session, keys: Sequence[str]) -> Iterator[tuple[Any, ...]]:
     """Yield a row for every signature of the statements a search found."""
     for batch in batched(keys, BATCH):
-        for signature in signatures_of_statements(session, batch):
+        for signature in reads.statements.signatures_of_statements(session, batch, SIGNATURE_LOADS):
             yield signature_row(signature)
 
 

@@ -41,7 +41,8 @@ class Page:
 
 
 def page_number(args: Mapping[str, str]) -> int:
-    """Return the page asked for: a bad or missing number is page 1; a huge one is capped."""
+    """Return the page asked for, from 1 to MAX_PAGE: a missing number, or one that is not
+    digits or has seven or more of them, is page 1; a larger one is capped at MAX_PAGE."""
     raw = args.get("page", "1")
     number = int(raw) if raw.isdecimal() and len(raw) < 7 else 1
     return min(max(number, 1), MAX_PAGE)

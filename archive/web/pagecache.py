@@ -20,7 +20,7 @@ from cachetools import LRUCache
 from flask import g, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from archive.data.revisions import dataset_version as read_version
+from archive.data.revisions import dataset_version
 from archive.web.context import get_db, get_session
 
 MAX_CHARS = 8_000_000  # characters of pages kept per process (at most 4 bytes each in memory)
@@ -54,12 +54,12 @@ class PageCache:
 _pages = PageCache()
 
 
-def dataset_version() -> int | None:
+def request_version() -> int | None:
     """Return the dataset version the request reads (read once), or None when the database
     cannot be read (a page that says so)."""
     if "dataset_version" not in g:
         try:
-            g.dataset_version = read_version(get_session().connection())
+            g.dataset_version = dataset_version(get_session().connection())
         except SQLAlchemyError:
             g.dataset_version = None
     version: int | None = g.dataset_version
@@ -73,14 +73,14 @@ def cached(render: Callable[[], str]) -> str:
     name = database.url.render_as_string()
     try:
         with database.engine.connect() as connection:
-            now = read_version(connection)
+            now = dataset_version(connection)
     except SQLAlchemyError:
         return render()  # which says the database cannot be read
     url = _request_url()
     page = _pages.get((name, now), url)
     if page is None:
         page = render()
-        version = dataset_version()
+        version = request_version()
         if version is not None:
             _pages.put((name, version), url, page)
     return page

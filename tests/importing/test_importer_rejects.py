@@ -26,7 +26,7 @@ from archive.importing.fields import Problem
 from archive.importing.readers import CSV_FIELD_LIMIT, FORMAT
 from tests.conftest import row_counts
 
-# Keys of the demo data (archive/demo/seed.json).
+# Keys of the demo data (archive/importing/demo/seed.json).
 DEMO_STATEMENT = "2022-09-municipal-deputies-demand-putin-resignation"
 KUNIN_STATEMENT = "2022-09-kunin-calls-for-putin-impeachment-for-treason"
 DEMO_PERSON = "ksenia-thorstrom"
