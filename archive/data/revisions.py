@@ -45,6 +45,24 @@ def record_key(kind: str, record: Mapping[str, Any]) -> str:
 DATASET_VERSION = select(func.max(Revision.id))
 
 
+# The kinds whose records have a name and other spellings of it (``names``, ``aliases``).
+NAMED_KINDS = ("person", "district")
+
+
+def keep_former_name(before: Record, after: Record) -> Record:
+    """Return ``after`` with the name ``before`` had kept among its aliases when the name
+    changes (unless it is still a name in a language), so that a new spelling never loses the
+    old one: "Фёдор Ложкин" renamed "Федор Ложкин" keeps "Фёдор Ложкин" as an alias. The new
+    name is not also an alias."""
+    former, name = before["name"], after["name"]
+    if former == name:
+        return after
+    kept = set(after["aliases"]) - {name}
+    if former not in after["names"].values():
+        kept.add(former)
+    return {**after, "aliases": sorted(kept)}
+
+
 def dataset_version(db: Session | Connection) -> int:
     """Return the dataset version: the id of the newest revision (0 for an empty archive).
 
@@ -180,6 +198,8 @@ class Writer:
             row = stored.get(key)
             before = snapshot(kind, row) if row is not None else None
             after = {**(before or self.defaults[kind]), **record}
+            if before is not None and kind in NAMED_KINDS:
+                after = keep_former_name(before, after)
             if row is None:
                 new.append((key, after))
             elif after == before:

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from archive.data.database import Database
-from archive.data.models import Changeset, Revision, Signature, Source, Statement
+from archive.data.models import Changeset, Person, Revision, Signature, Source, Statement
+from archive.data.snapshots import snapshot
 from archive.importing import importer
 from archive.importing.importer import DEMO
 from tests.conftest import row_counts
@@ -191,6 +192,64 @@ def test_url_of_another_source_is_refused(demo: Any, db: Database, tmp_path: Pat
     assert [str(p) for p in rejected.value.problems] == [
         "urls.json: sources[1] (b): url: https://example.org/x already belongs to source 'a'"
     ]
+
+
+def _person(db: Database, key: str) -> dict[str, Any]:
+    with db.session() as session:
+        person = session.scalars(select(Person).where(Person.key == key)).one()
+        return snapshot("person", person)
+
+
+def test_a_new_name_keeps_the_former_one_as_an_alias(
+    app: Any, db: Database, tmp_path: Path
+) -> None:
+    """A later letter spelled the name anew: the first spelling was lost (no alias)."""
+    first = {
+        "people": [{"key": "fedor-lozhkin", "name": "Фёдор Ложкин", "aliases": ["F. Lozhkin"]}]
+    }
+    importer.run(db, [_write_json(tmp_path / "first.json", first)])
+    second = {"people": [{"key": "fedor-lozhkin", "name": "Федор Ложкин"}]}
+    result = importer.run(db, [_write_json(tmp_path / "second.json", second)])
+    assert result.tally.counts["person"] == {"updated": 1}
+    person = _person(db, "fedor-lozhkin")
+    assert (person["name"], person["aliases"]) == ("Федор Ложкин", ["F. Lozhkin", "Фёдор Ложкин"])
+    with db.session() as session:
+        revision = session.scalars(select(Revision).order_by(Revision.id.desc())).first()
+    assert revision is not None and revision.record_key == "fedor-lozhkin"
+    assert revision.before is not None and revision.before["aliases"] == ["F. Lozhkin"]
+    assert revision.after is not None and revision.after["aliases"] == person["aliases"]
+    before = row_counts(db)
+    importer.run(db, [_write_json(tmp_path / "second.json", second)])
+    assert row_counts(db) == before  # the same file again changes nothing
+    # Back to a spelling that is an alias: the two trade places, neither is lost.
+    importer.run(
+        db,
+        [
+            _write_json(
+                tmp_path / "first-again.json",
+                {"people": [first["people"][0] | {"aliases": ["F. Lozhkin"]}]},
+            )
+        ],
+    )
+    person = _person(db, "fedor-lozhkin")
+    assert (person["name"], person["aliases"]) == ("Фёдор Ложкин", ["F. Lozhkin", "Федор Ложкин"])
+
+
+def test_a_former_name_that_is_a_name_in_a_language_is_not_also_an_alias(
+    app: Any, db: Database, tmp_path: Path
+) -> None:
+    first = {
+        "people": [{"key": "ksenia", "name": "Ксения Торстрем", "names": {"ru": "Ксения Торстрем"}}]
+    }
+    importer.run(db, [_write_json(tmp_path / "first.json", first)])
+    second = {"people": [{"key": "ksenia", "name": "Ksenia Thorstrom"}]}
+    importer.run(db, [_write_json(tmp_path / "second.json", second)])
+    person = _person(db, "ksenia")
+    assert (person["name"], person["names"], person["aliases"]) == (
+        "Ksenia Thorstrom",
+        {"ru": "Ксения Торстрем"},
+        [],
+    )
 
 
 EQUIVALENT_URLS = (
