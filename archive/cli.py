@@ -179,6 +179,8 @@ def _import(paths: list[Path], actor: str) -> None:
                 err=True,
             )
             sys.exit(1)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(_summary(result.tally))
     click.echo(f"dataset version {result.version_before} -> {result.version_after}")
 

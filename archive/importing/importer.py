@@ -166,6 +166,7 @@ class Result:
     version_before: int
     version_after: int
     records: int
+    warnings: list[Problem]  # read and written, but worth a word (a person listed twice)
 
 
 def run(
@@ -196,7 +197,7 @@ def run(
             if kind == "signature":
                 _delete_unlisted_signatures(session, writer, batch)
         version_after = revisions.dataset_version(session)
-    return Result(writer.tally, version_before, version_after, total)
+    return Result(writer.tally, version_before, version_after, total, batch.warnings)
 
 
 def _delete_unlisted_signatures(session: Session, writer: revisions.Writer, batch: Batch) -> None:

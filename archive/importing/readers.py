@@ -47,6 +47,8 @@ class Batch:
     # statement key -> the people whose signatures it keeps (others are deleted)
     signature_sets: dict[str, set[str]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # What was read but deserves a word, without refusing the import.
+    warnings: list[Problem] = field(default_factory=list)
 
     def add(self, kind: str, fields: dict[str, Any], where: str, merge: bool = False) -> None:
         """Add a record; the same key twice is a problem unless merging or identical."""
@@ -207,7 +209,7 @@ def _read_signatures(statement: Any, signatures: Any, where: str, batch: Batch) 
     if not isinstance(signatures, list):
         batch.problems.append(Problem(where, "signatures", "must be a list of objects"))
         return
-    kept: set[str] = set()
+    kept: dict[str, tuple[dict[str, Any], str]] = {}  # person -> (signature, where)
     for index, raw in enumerate(signatures):
         sig_where = f"{where}.signatures[{index}]"
         if not isinstance(raw, dict):
@@ -217,11 +219,41 @@ def _read_signatures(statement: Any, signatures: Any, where: str, batch: Batch) 
         if isinstance(raw.get("person"), dict):
             raw["person"] = _read_inline_person(raw["person"], sig_where, batch)
         fields = _clean("signature", raw, sig_where, batch)
-        if fields is not None:
+        if fields is not None and not _listed_again(fields, sig_where, kept, batch):
             batch.add("signature", fields, sig_where)
-            kept.add(fields["person"])
+            kept[fields["person"]] = (fields, sig_where)
     if isinstance(statement, str):
-        batch.signature_sets[statement] = kept
+        batch.signature_sets[statement] = set(kept)
+
+
+def _listed_again(
+    signature: dict[str, Any],
+    where: str,
+    kept: dict[str, tuple[dict[str, Any], str]],
+    batch: Batch,
+) -> bool:
+    """Tell whether a statement lists this signature's person already. The same signature
+    again (its place in the list aside) is one signature, with a warning; one that says
+    something else (a role, a district, a stance...) is a problem naming both places."""
+    if signature["person"] not in kept:
+        return False
+    first, first_where = kept[signature["person"]]
+    differ = sorted(
+        name
+        for name in {*first, *signature} - {"position"}
+        if first.get(name) != signature.get(name)
+    )
+    person = signature["person"]
+    if differ:
+        message = (
+            f"person {person!r} is listed twice, the second time with another "
+            f"{', '.join(differ)} (first at {first_where}): keep one entry"
+        )
+        batch.problems.append(Problem(where, "person", message))
+    else:
+        message = f"person {person!r} is listed twice (first at {first_where}); one signature kept"
+        batch.warnings.append(Problem(where, "person", message))
+    return True
 
 
 def _read_inline_person(raw: dict[str, Any], where: str, batch: Batch) -> Any:

@@ -252,6 +252,56 @@ def test_a_former_name_that_is_a_name_in_a_language_is_not_also_an_alias(
     )
 
 
+def _letter(*signatures: dict[str, Any]) -> dict[str, Any]:
+    statement = {"key": "letter", "title": "A letter", "kind": "open_letter"}
+    return {"statements": [statement | {"signatures": list(signatures)}]}
+
+
+def test_a_signatory_listed_twice_the_same_way_is_one_signature_with_a_warning(
+    app: Any, db: Database, runner: Any, tmp_path: Path
+) -> None:
+    """One person signed twice: the whole letter was refused ("given twice")."""
+    ivan = {"name": "Ivan Petrov", "description": "Kazan"}
+    document = _letter(
+        {"person": ivan, "role": "teacher"},
+        {"person": {"name": "Anna Ivanova"}},
+        {"person": dict(ivan), "role": "teacher"},
+    )
+    path = _write_json(tmp_path / "letter.json", document)
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning: letter.json: statements[0] (letter).signatures[2]: person: person "
+        "'ivan-petrov' is listed twice (first at letter.json: statements[0] (letter)"
+        ".signatures[0]); one signature kept"
+    ) in result.output
+    counts = row_counts(db)
+    assert (counts["people"], counts["signatures"]) == (2, 2)
+    with db.session() as session:
+        kept = session.execute(select(Signature.position, Signature.role)).all()
+    assert sorted(kept) == [(1, "teacher"), (2, None)]
+    again = runner.invoke(args=["import", str(path)])
+    assert again.exit_code == 0 and row_counts(db) == counts
+
+
+def test_a_signatory_listed_twice_differently_is_a_problem_naming_both_places(
+    app: Any, db: Database, tmp_path: Path
+) -> None:
+    before = row_counts(db)
+    document = _letter(
+        {"person": {"name": "Ivan Petrov"}, "role": "teacher"},
+        {"person": {"name": "Ivan Petrov"}, "role": "doctor", "stance": "authored"},
+    )
+    with pytest.raises(importer.ImportRejected) as rejected:
+        importer.run(db, [_write_json(tmp_path / "letter.json", document)])
+    assert [str(p) for p in rejected.value.problems] == [
+        "letter.json: statements[0] (letter).signatures[1]: person: person 'ivan-petrov' is "
+        "listed twice, the second time with another role, stance (first at letter.json: "
+        "statements[0] (letter).signatures[0]): keep one entry"
+    ]
+    assert row_counts(db) == before
+
+
 EQUIVALENT_URLS = (
     "https://news.example.org/letter-café",
     "https://news.example.org/letter-caf%C3%A9",
