@@ -45,6 +45,7 @@ def upgrade() -> None:
     keyed = sa.table("sources", sa.column("id"), sa.column("url_key"))
     conn = op.get_bind()
     first: dict[str, str] = {}
+    updates: list[dict[str, object]] = []
     query = sa.select(SOURCES.c.id, SOURCES.c.key, SOURCES.c.url).where(SOURCES.c.url.is_not(None))
     for row_id, key, url in conn.execute(query.order_by(SOURCES.c.key)).all():
         address = _key(url)
@@ -54,7 +55,10 @@ def upgrade() -> None:
             )
             continue
         first[address] = key
-        conn.execute(sa.update(keyed).where(keyed.c.id == row_id).values(url_key=address))
+        updates.append({"row_id": row_id, "address": address})
+    if updates:  # one statement, executed for every source (executemany), not one per row
+        statement = sa.update(keyed).where(keyed.c.id == sa.bindparam("row_id"))
+        conn.execute(statement.values(url_key=sa.bindparam("address")), updates)
     with op.batch_alter_table("sources", schema=None) as batch_op:
         batch_op.drop_constraint("uq_sources_url", type_="unique")
         batch_op.create_unique_constraint(batch_op.f("uq_sources_url_key"), ["url_key"])
