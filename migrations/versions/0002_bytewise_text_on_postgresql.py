@@ -4,9 +4,7 @@ Every text column gets the "C" collation on PostgreSQL, so that keys, lists and 
 behave as on SQLite (whose text is bytewise) whatever the locale of the database. SQLite's
 schema is unchanged.
 
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-27 15:00:00.000000
+Revision 0002, after 0001; written 2026-11-27.
 """
 
 from __future__ import annotations
@@ -17,8 +15,6 @@ from alembic import op
 
 revision: str = "0002"
 down_revision: str | Sequence[str] | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 # Every text column: table -> column -> length (None for TEXT).
 COLUMNS: dict[str, dict[str, int | None]] = {

@@ -4,9 +4,7 @@ A statement's page shows its signatures a page at a time in their order: with an
 (statement_id, position) a page is read straight from the index, not sorted from all of a
 petition's signatures on every request.
 
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-28 10:00:00.000000
+Revision 0003, after 0002; written 2026-11-28.
 """
 
 from __future__ import annotations
@@ -17,8 +15,6 @@ from alembic import op
 
 revision: str = "0003"
 down_revision: str | Sequence[str] | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -7,9 +7,7 @@ the URL itself is no longer indexed, so that a URL of 2,000 characters in any sc
 PostgreSQL too. Stored sources get their key here; of stored sources whose URLs are the same
 address, the first by key keeps it and the others are named in a warning (nothing is merged).
 
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-01 00:30:00.000000
+Revision 0004, after 0003; written 2026-12-01.
 """
 
 from __future__ import annotations
@@ -25,8 +23,6 @@ from url_normalize import url_normalize
 
 revision: str = "0004"
 down_revision: str | Sequence[str] | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 log = logging.getLogger("alembic.runtime.migration")
 KEY = sa.String(64).with_variant(sa.String(64, collation="C"), "postgresql")
