@@ -22,26 +22,16 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
-from anyascii import anyascii
 from whoosh.analysis import CompositeAnalyzer, Filter, RegexTokenizer
 from whoosh.fields import TEXT
 from whoosh.formats import Positions
 from whoosh.lang import stemmer_for_language, stopwords_for_language
 
+from archive.identity.names import name_key as neutral_word_key
 from archive.index import whoosh_private
 
 WORD_RE = r"\w+(?:[-'’]\w+)*"
 CYRILLIC_RE = re.compile(r"[\u0400-\u04ff]")
-ROMANISATION = (
-    ("x", "ks"),
-    ("th", "t"),
-    ("ph", "f"),
-    ("kh", "h"),
-    ("ck", "k"),
-    ("w", "v"),
-    ("j", "i"),
-    ("y", "i"),
-)
 STOP_WORDS = {
     "ru": frozenset(stopwords_for_language("ru")),
     "en": frozenset(stopwords_for_language("en")),
@@ -80,14 +70,10 @@ def is_stop_word(word: str) -> bool:
     return word in STOP_WORDS[language_of(word)]
 
 
-@lru_cache(maxsize=200_000)
 def name_key(word: str) -> str:
-    """Return the script-neutral key of one word of a name."""
-    key = re.sub(r"[^a-z]", "", anyascii(word).lower())
-    for variant, common in ROMANISATION:
-        key = key.replace(variant, common)
-    key = re.sub(r"(.)\1+", r"\1", key)
-    return key.replace("ie", "e").replace("ea", "e")
+    """Return the script-neutral key of one word of a name (archive.identity.names); the
+    index's name analyzer pickles a reference to this function, so it stays here."""
+    return neutral_word_key(word)
 
 
 @lru_cache(maxsize=500_000)
