@@ -20,6 +20,7 @@ from archive.data.revisions import Tally, dataset_version
 from archive.export import dialects
 from archive.export.package import datapackage
 from archive.importing import fields, importer
+from archive.importing.people import MATCH_RULES, Matching
 from archive.importing.tables import TABLES
 from archive.web.context import get_db, get_index
 
@@ -95,10 +96,16 @@ def _actor(_context: click.Context, _parameter: click.Parameter, value: str) -> 
 @click.option(
     "--actor", default="import", show_default=True, callback=_actor, help="Who the revisions name."
 )
+@click.option(
+    "--match-people",
+    type=click.Choice(MATCH_RULES),
+    help="Also take a person given inline without a key to be the stored person with the "
+    "same script-neutral name (words in any order) who signed in the same district.",
+)
 @with_appcontext
-def import_command(files: tuple[Path, ...], actor: str) -> None:
+def import_command(files: tuple[Path, ...], actor: str, match_people: str | None) -> None:
     """Import JSON documents and CSV tables (or folders of them), all or nothing."""
-    _import(list(files), actor)
+    _import(list(files), actor, match_people)
 
 
 @click.command("demo")
@@ -166,11 +173,13 @@ def export_command(folder: Path, spreadsheet: bool) -> None:
     click.echo(f"exported dataset version {version} to {folder}")
 
 
-def _import(paths: list[Path], actor: str) -> None:
+def _import(paths: list[Path], actor: str, match_people: str | None = None) -> None:
     _require_schema()
     with _progress() as progress:
         try:
-            result = importer.run(get_db(), paths, actor=actor, progress=progress)
+            result = importer.run(
+                get_db(), paths, actor=actor, progress=progress, match_people=match_people
+            )
         except importer.ImportRejected as rejected:
             for problem in rejected.problems:
                 click.echo(f"error: {problem}", err=True)
@@ -182,6 +191,8 @@ def _import(paths: list[Path], actor: str) -> None:
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(_summary(result.tally))
+    if result.people.new or result.people.matched:
+        click.echo(_people_summary(result.people))
     click.echo(f"dataset version {result.version_before} -> {result.version_after}")
 
 
@@ -191,6 +202,20 @@ def _summary(tally: Tally) -> str:
         parts = [f"{counts.get(o, 0)} {o}" for o in ("created", "updated", "unchanged", "deleted")]
         lines.append(f"{kind + ':':<11} {', '.join(parts)}")
     return "\n".join(lines) or "nothing to import"
+
+
+def _people_summary(matching: Matching) -> str:
+    """Say who the people given inline turned out to be: matched by which rule, new, and new
+    namesakes of people already there (to review among the candidates)."""
+    matched = ", ".join(f"{n} by {rule}" for rule, n in sorted(matching.matched.items()))
+    lines = [f"{'inline:':<11} {len(matching.new)} new, matched {matched or 'none'}"]
+    if matching.namesakes:
+        shown = ", ".join(matching.namesakes[:5]) + (", ..." if len(matching.namesakes) > 5 else "")
+        lines.append(
+            f"{len(matching.namesakes)} new people share a name with another person ({shown}): "
+            "review them with `archive people candidates`"
+        )
+    return "\n".join(lines)
 
 
 class _progress:

@@ -117,6 +117,10 @@ class Person(Keyed, Base):
     names: Mapped[list[PersonName]] = relationship(
         cascade="all, delete-orphan", order_by="(PersonName.language, PersonName.name)"
     )
+    identifiers: Mapped[list[PersonIdentifier]] = relationship(
+        cascade="all, delete-orphan",
+        order_by="(PersonIdentifier.scheme, PersonIdentifier.value)",
+    )
 
 
 class PersonName(OtherName, Base):
@@ -125,6 +129,51 @@ class PersonName(OtherName, Base):
     __tablename__ = "person_names"
 
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+
+
+class PersonIdentifier(Base):
+    """An external identifier of a person (a Wikidata item, an ORCID, a registry id, a
+    handle): a scheme and a value, which name one person at most."""
+
+    __tablename__ = "person_identifiers"
+    __table_args__ = (UniqueConstraint("scheme", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    scheme: Mapped[str] = mapped_column(Str(64))
+    value: Mapped[str] = mapped_column(Str(300))
+
+
+class MergedKey(Base):
+    """The key of a person merged into another: reserved for good, its URL redirects to the
+    person it now belongs to, and ``record`` keeps the merged person as it last was."""
+
+    __tablename__ = "merged_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(Str(200), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    record: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    person: Mapped[Person] = relationship()
+
+
+class Decision(Base):
+    """A curator's decision on who a person is: ``merge`` (other merged into person),
+    ``split`` (signatures of person moved to other) or ``distinct`` (the two are not the same
+    person); who and when through its changeset, why in its reason. Keys are kept as text, so
+    a decision outlives the records it names."""
+
+    __tablename__ = "person_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    changeset_id: Mapped[int] = mapped_column(ForeignKey("changesets.id"), index=True)
+    decision: Mapped[str] = mapped_column(Str(16))
+    person_key: Mapped[str] = mapped_column(Str(200), index=True)
+    other_key: Mapped[str] = mapped_column(Str(200), index=True)
+    reason: Mapped[str | None] = mapped_column(LongText)
+
+    changeset: Mapped[Changeset] = relationship()
 
 
 class Source(Keyed, Base):

@@ -83,7 +83,7 @@ class Rows:
 # What a snapshot reads, loaded with the rows (one query per relationship, not per row).
 EAGER: dict[str, tuple[Any, ...]] = {
     "district": (selectinload(District.names), joinedload(District.parent)),
-    "person": (selectinload(Person.names),),
+    "person": (selectinload(Person.names), selectinload(Person.identifiers)),
     "source": (joinedload(Source.cites),),
     "statement": (
         selectinload(Statement.demands),
@@ -172,7 +172,13 @@ def _district(row: District) -> Record:
 
 def _person(row: Person) -> Record:
     names, aliases = _names(row.names)
-    return {**_scalars("person", row), "names": names, "aliases": aliases}
+    identifiers = [{"scheme": i.scheme, "value": i.value} for i in row.identifiers]
+    return {
+        **_scalars("person", row),
+        "names": names,
+        "aliases": aliases,
+        "identifiers": identifiers,
+    }
 
 
 def _source(row: Source) -> Record:

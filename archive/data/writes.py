@@ -13,6 +13,7 @@ from archive.data.batches import batched
 from archive.data.models import (
     Demand,
     DistrictName,
+    PersonIdentifier,
     PersonName,
     Signature,
     Translation,
@@ -44,6 +45,10 @@ def apply(kind: str, row: Any, record: Mapping[str, Any], rows: Rows) -> None:
         name_model = DistrictName if kind == "district" else PersonName
         row.names = [name_model(name=n, language=lang) for lang, n in record["names"].items()]
         row.names += [name_model(name=alias, language=None) for alias in record["aliases"]]
+    if kind == "person":
+        row.identifiers = _reuse(
+            row.identifiers, ("scheme", "value"), record["identifiers"], PersonIdentifier
+        )
     if kind == "district":
         row.parent = rows.get("district", record["parent"])
     elif kind == "source":
@@ -52,13 +57,13 @@ def apply(kind: str, row: Any, record: Mapping[str, Any], rows: Rows) -> None:
         row.districts = [rows.get("district", key) for key in record["districts"]]
         row.demands = _reuse(
             row.demands,
-            "demand",
+            ("demand",),
             [{"demand": demand, "position": i} for i, demand in enumerate(record["demands"], 1)],
             Demand,
         )
         row.translations = _reuse(
             row.translations,
-            "language",
+            ("language",),
             [{**t, "source": rows.get("source", t["source"])} for t in record["translations"]],
             Translation,
         )
@@ -74,24 +79,24 @@ def apply(kind: str, row: Any, record: Mapping[str, Any], rows: Rows) -> None:
         row.sources = [rows.get("source", key) for key in record["sources"]]
 
 
-def _reuse(current: list[Any], match: str, wanted: list[dict[str, Any]], model: Any) -> list[Any]:
-    """Return child rows for ``wanted``, updating the current row that has the same ``match``.
+def _reuse(
+    current: list[Any], match: tuple[str, ...], wanted: list[dict[str, Any]], model: Any
+) -> list[Any]:
+    """Return child rows for ``wanted``, updating the current row that has the same values
+    of the ``match`` fields.
 
     Replacing children with new objects would insert before the old ones are deleted, and so
-    break a unique constraint such as one translation per language.
+    break a unique constraint such as one translation per language or one person per
+    identifier.
     """
-    by_match = {getattr(child, match): child for child in current}
+    by_match = {tuple(getattr(child, name) for name in match): child for child in current}
     children = []
     for values in wanted:
-        child = by_match.get(values[match]) or model()
+        child = by_match.get(tuple(values[name] for name in match)) or model()
         for name, value in values.items():
             setattr(child, name, value)
         children.append(child)
     return children
-
-
-def _new_row(kind: str) -> Any:
-    return Signature() if kind == "signature" else MODELS[kind]()
 
 
 # New records in bulk: plain inserts of many rows at once, references resolved by id.
@@ -115,6 +120,8 @@ REFERENCES: dict[str, dict[str, tuple[str, str]]] = {
 # A reference to the same kind, set once every new row of the kind has its id.
 SELF_REFERENCES = {"district": ("parent_id", "parent"), "source": ("cites_id", "cites")}
 # Names in other languages and spellings: kind -> (table, column of the owner).
+# Identifiers of people: (table, column of the owner).
+IDENTIFIERS = (table_of(PersonIdentifier), "person_id")
 NAME_TABLES: dict[str, tuple[Table, str]] = {
     "district": (table_of(DistrictName), "district_id"),
     "person": (table_of(PersonName), "person_id"),
@@ -219,6 +226,11 @@ def _insert_parts(session: Session, ids: Ids, kind: str, owned: list[tuple[int, 
                 for row_id, r in owned
                 for language, name in [*r["names"].items(), *((None, a) for a in r["aliases"])]
             ],
+        )
+    if kind == "person":
+        table, owner = IDENTIFIERS
+        insert_links(
+            session, table, [{owner: row_id, **i} for row_id, r in owned for i in r["identifiers"]]
         )
     for link_table, field_name, ref_kind in LINKS.get(kind, ()):
         mine, theirs = (column.name for column in link_table.c)

@@ -47,6 +47,13 @@ def _people(session: Session) -> Query:
     return query.order_by(*_ordered(session, models.Person.key))
 
 
+def _identifiers(session: Session) -> Query:
+    person, identifier = models.Person, models.PersonIdentifier
+    query = select(person.key, identifier.scheme, identifier.value)
+    query = query.join(person, identifier.person_id == person.id)
+    return query.order_by(*_ordered(session, person.key, identifier.scheme, identifier.value))
+
+
 def _sources(session: Session) -> Query:
     cited = aliased(models.Source)
     # The table's columns are the source's own fields but the key of the source it cites.
@@ -176,6 +183,7 @@ ROWS: dict[str, Callable[[Session], Query | Iterator[tuple[Any, ...]]]] = {
     ),
     "people": _people,
     "aliases": lambda s: _names(s, models.Person, models.PersonName, models.PersonName.person_id),
+    "identifiers": _identifiers,
     "sources": _sources,
     "statements": _statements,
     "statement_districts": _link(models.statement_districts),

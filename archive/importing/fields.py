@@ -266,6 +266,38 @@ def translations(value: Any) -> list[dict[str, Any]]:
     return sorted(items, key=lambda item: str(item["language"]))
 
 
+# Identifier schemes whose values have a known form; any other scheme takes any value.
+SCHEME_RE = re.compile(r"[a-z][a-z0-9_.-]{0,63}")
+IDENTIFIER_FORMS = {
+    "wikidata": (re.compile(r"Q[1-9][0-9]*"), "a Wikidata item such as Q42"),
+    "orcid": (re.compile(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]"), "an ORCID such as 0000-0002-1825-0097"),
+}
+scheme = _pattern(
+    SCHEME_RE, "a scheme (lower-case letters, digits, _ . or -, such as wikidata)", 64
+)
+
+
+def identifier(value: Any) -> dict[str, Any]:
+    """Clean one external identifier: ``{"scheme": ..., "value": ...}``; a Wikidata item
+    (``Q42``) or an ORCID (ISO 27729 form) must have its scheme's form."""
+    if not isinstance(value, dict):
+        raise Invalid(
+            f'must be an object such as {{"scheme": "wikidata", "value": "Q42"}}, '
+            f"not {_json_type(value)}"
+        )
+    cleaned = clean_nested(value, IDENTIFIER_FIELDS)
+    form = IDENTIFIER_FORMS.get(cleaned["scheme"])
+    if form is not None and not form[0].fullmatch(cleaned["value"]):
+        raise Invalid(f"{cleaned['value']!r} is not {form[1]}")
+    return cleaned
+
+
+def identifiers(value: Any) -> list[dict[str, Any]]:
+    """Clean a person's identifiers: each (scheme, value) once, ordered by scheme and value."""
+    items = list_of(identifier, ordered=True)(value)
+    return sorted(items, key=lambda item: (str(item["scheme"]), str(item["value"])))
+
+
 def clean_nested(value: Mapping[str, Any], fields: Mapping[str, Field]) -> dict[str, Any]:
     """Clean an object nested in a record, such as a translation, as one field."""
     unknown = sorted(set(value) - set(fields))
@@ -295,6 +327,11 @@ TRANSLATION_FIELDS = {
     "source": Field(key, ref="source"),
 }
 
+IDENTIFIER_FIELDS = {
+    "scheme": Field(scheme, required=True),
+    "value": Field(name, required=True),
+}
+
 # The fields of each kind of record, in the order the export writes them.
 KINDS: dict[str, dict[str, Field]] = {
     "district": {
@@ -311,6 +348,7 @@ KINDS: dict[str, dict[str, Field]] = {
         "description": Field(text),
         "names": Field(names_by_language, default={}),
         "aliases": Field(list_of(name), default=[]),
+        "identifiers": Field(identifiers, default=[]),
     },
     "source": {
         "key": Field(key, required=True),

@@ -22,6 +22,7 @@ from archive.data.database import Database
 from archive.data.models import District, Person, Signature, Source, Statement
 from archive.data.snapshots import MODELS
 from archive.data.urls import url_key
+from archive.importing import people
 from archive.importing.fields import DEFAULTS, KINDS, Problem, missing_required
 from archive.importing.readers import Batch, read_files
 
@@ -167,6 +168,7 @@ class Result:
     version_after: int
     records: int
     warnings: list[Problem]  # read and written, but worth a word (a person listed twice)
+    people: people.Matching  # who the people given inline without a key turned out to be
 
 
 def run(
@@ -174,8 +176,13 @@ def run(
     paths: Iterable[Path],
     actor: str = "import",
     progress: Callable[[int, int], None] | None = None,
+    match_people: str | None = None,
 ) -> Result:
-    """Import files in one transaction; raise ImportRejected with every problem, writing nothing."""
+    """Import files in one transaction; raise ImportRejected with every problem, writing nothing.
+
+    ``match_people`` names a rule that may match a person given inline to a stored one besides
+    identifiers and the statement they signed (archive.importing.people: "name", or None).
+    """
     paths = list(paths)
     batch = read_files(paths)
     if batch.problems:
@@ -183,7 +190,8 @@ def run(
     summary = ", ".join(path.name for path in paths)
     with database.writing() as session:
         version_before = revisions.dataset_version(session)
-        problems = check(session, batch)
+        problems, matching = people.resolve(session, batch, match_people)
+        problems = problems or check(session, batch)
         if problems:
             raise ImportRejected(problems)  # leaving the block rolls the transaction back
         writer = revisions.Writer(session, actor=actor, defaults=DEFAULTS, summary=summary)
@@ -197,7 +205,7 @@ def run(
             if kind == "signature":
                 _delete_unlisted_signatures(session, writer, batch)
         version_after = revisions.dataset_version(session)
-    return Result(writer.tally, version_before, version_after, total, batch.warnings)
+    return Result(writer.tally, version_before, version_after, total, batch.warnings, matching)
 
 
 def _delete_unlisted_signatures(session: Session, writer: revisions.Writer, batch: Batch) -> None:

@@ -37,6 +37,24 @@ MAX_FILE_BYTES = 512 << 20
 
 
 @dataclass
+class InlinePerson:
+    """A person given inside a signature without a key: who it is is decided against the
+    database (archive.importing.people), so its signatures name it by a placeholder until
+    then."""
+
+    base: str  # the key derived from the name (archive.importing.fields.person_key_for)
+    fields: dict[str, Any]  # its cleaned fields, without a key
+    where: str
+    statement: str | None  # the statement whose signature gives it
+
+
+# A placeholder names "#" and a number after the derived key; "#" is never in a key.
+PLACEHOLDER = "#"
+# The key an inline person without a usable name is cleaned with (its problem is the name).
+UNNAMED = "unnamed"
+
+
+@dataclass
 class Batch:
     """The records read from the files of one import, by kind and key."""
 
@@ -49,6 +67,8 @@ class Batch:
     problems: list[Problem] = field(default_factory=list)
     # What was read but deserves a word, without refusing the import.
     warnings: list[Problem] = field(default_factory=list)
+    # placeholder -> a person given inline without a key, in the order of the files
+    inline: dict[str, InlinePerson] = field(default_factory=dict)
 
     def add(self, kind: str, fields: dict[str, Any], where: str, merge: bool = False) -> None:
         """Add a record; the same key twice is a problem unless merging or identical."""
@@ -210,23 +230,29 @@ def _read_signatures(statement: Any, signatures: Any, where: str, batch: Batch) 
         batch.problems.append(Problem(where, "signatures", "must be a list of objects"))
         return
     kept: dict[str, tuple[dict[str, Any], str]] = {}  # person -> (signature, where)
+    inline: dict[str, str] = {}  # an inline person's fields, as JSON -> its placeholder
     for index, raw in enumerate(signatures):
         sig_where = f"{where}.signatures[{index}]"
         if not isinstance(raw, dict):
             batch.problems.append(Problem(sig_where, None, "must be an object"))
             continue
         raw = {"statement": statement, "position": index + 1, **raw}
-        if isinstance(raw.get("person"), dict):
-            raw["person"] = _read_inline_person(raw["person"], sig_where, batch)
+        person = raw.get("person")
+        placeholder = None
+        if isinstance(person, dict):
+            placeholder = _read_inline_person(person, statement, sig_where, inline, batch)
+            raw["person"] = person.get("key", UNNAMED)
         fields = _clean("signature", raw, sig_where, batch)
-        if fields is not None and not _listed_again(fields, sig_where, kept, batch):
+        if fields is not None and placeholder is not None:
+            fields["person"] = placeholder
+        if fields is not None and not listed_again(fields, sig_where, kept, batch):
             batch.add("signature", fields, sig_where)
             kept[fields["person"]] = (fields, sig_where)
     if isinstance(statement, str):
         batch.signature_sets[statement] = set(kept)
 
 
-def _listed_again(
+def listed_again(
     signature: dict[str, Any],
     where: str,
     kept: dict[str, tuple[dict[str, Any], str]],
@@ -243,28 +269,54 @@ def _listed_again(
         for name in {*first, *signature} - {"position"}
         if first.get(name) != signature.get(name)
     )
-    person = signature["person"]
+    person = describe(batch, signature["person"])
     if differ:
         message = (
-            f"person {person!r} is listed twice, the second time with another "
+            f"{person} is listed twice, the second time with another "
             f"{', '.join(differ)} (first at {first_where}): keep one entry"
         )
         batch.problems.append(Problem(where, "person", message))
     else:
-        message = f"person {person!r} is listed twice (first at {first_where}); one signature kept"
+        message = f"{person} is listed twice (first at {first_where}); one signature kept"
         batch.warnings.append(Problem(where, "person", message))
     return True
 
 
-def _read_inline_person(raw: dict[str, Any], where: str, batch: Batch) -> Any:
-    """Read a person given inside a signature; its key is derived from the name if absent."""
-    raw = dict(raw)
-    if "key" not in raw and isinstance(raw.get("name"), str):
-        raw["key"] = person_key_for(raw["name"])
-    fields = _clean("person", raw, f"{where}.person", batch)
-    if fields is not None:
-        batch.add("person", fields, f"{where}.person")
-    return raw.get("key")
+def describe(batch: Batch, person: str) -> str:
+    """Name a person in a message: by key, or by name when given inline without one."""
+    given = batch.inline.get(person)
+    return f"person {person!r}" if given is None else f"{given.fields['name']!r} (given inline)"
+
+
+def _read_inline_person(
+    raw: dict[str, Any], statement: Any, where: str, seen: dict[str, str], batch: Batch
+) -> str | None:
+    """Read a person given inside a signature. With a key, it is that person; without one it
+    becomes a placeholder (the same fields twice in one statement, the same placeholder), and
+    who it is is decided against the database. Return the placeholder, or None."""
+    where = f"{where}.person"
+    if "key" in raw:
+        fields = _clean("person", raw, where, batch)
+        if fields is not None:
+            batch.add("person", fields, where)
+        return None
+    base = person_key_for(raw["name"]) if isinstance(raw.get("name"), str) else ""
+    fields = _clean("person", {**raw, "key": base or UNNAMED}, where, batch)
+    if fields is None:
+        return None
+    if not base:
+        message = (
+            "must have letters: a person given without a key is known by a key made of its name"
+        )
+        batch.problems.append(Problem(where, "name", message))
+        return None
+    del fields["key"]
+    as_json = json.dumps(fields, sort_keys=True, ensure_ascii=False)
+    if as_json not in seen:
+        seen[as_json] = f"{base}{PLACEHOLDER}{len(batch.inline) + 1}"
+        statement_key = statement if isinstance(statement, str) else None
+        batch.inline[seen[as_json]] = InlinePerson(base, fields, where, statement_key)
+    return seen[as_json]
 
 
 # CSV tables.
@@ -434,8 +486,10 @@ def _add_item(table: Table, record: dict[str, Any], item: Any) -> str | None:
     return None
 
 
-def _sort_key(item: Any) -> str:
-    return str(item["language"]) if isinstance(item, dict) else str(item)
+def _sort_key(item: Any) -> tuple[str, ...]:
+    """Order a list's items as its field does: translations by language, identifiers by
+    scheme and value (their first fields), keys as text."""
+    return tuple(map(str, item.values())) if isinstance(item, dict) else (str(item),)
 
 
 # Reading files.

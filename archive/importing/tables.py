@@ -84,6 +84,10 @@ def _person_item(row: dict[str, Any]) -> Any:
     return fields.key(row.get("person_key"))
 
 
+def _identifier_item(row: dict[str, Any]) -> Any:
+    return fields.identifier({"scheme": row.get("scheme"), "value": row.get("value")})
+
+
 # How a part table's row becomes one item of its record's list, by the "item" of tables.json.
 ITEMS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "name": _name_item,
@@ -91,6 +95,7 @@ ITEMS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "source": _source_item,
     "district": _district_item,
     "person": _person_item,
+    "identifier": _identifier_item,
 }
 CONTRACT = Path(__file__).resolve().parent / "tables.json"
 

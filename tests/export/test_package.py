@@ -34,6 +34,7 @@ from tests.export.test_rows import (
 PRIMARY_KEYS: dict[str, list[str]] = {
     "districts": ["key"],
     "people": ["key"],
+    "identifiers": ["scheme", "value"],
     "sources": ["key"],
     "statements": ["key"],
     "statement_districts": ["statement_key", "district_key"],
@@ -51,6 +52,7 @@ FOREIGN_KEYS: dict[str, set[Reference]] = {
     "district_names": {(("district_key",), "districts", ("key",))},
     "people": set(),
     "aliases": {(("person_key",), "people", ("key",))},
+    "identifiers": {(("person_key",), "people", ("key",))},
     "sources": {(("cites_key",), "sources", ("key",))},
     "statements": set(),
     "statement_districts": {

@@ -90,6 +90,10 @@ RICH: dict[str, Any] = {
             "names": {"ru": "Ёлкин Пётр"},
             "aliases": ["Jolkin", "Yolkin"],
             "description": DESCRIPTION_MINUS,
+            "identifiers": [
+                {"scheme": "wikidata", "value": "Q4115189"},
+                {"scheme": "telegram", "value": "=yolkin"},
+            ],
         },
         {
             "key": "anna-kovaleva",
@@ -97,7 +101,11 @@ RICH: dict[str, Any] = {
             "names": {"be": "Ганна Кавалёва", "ru": "Анна Ковалёва"},
             "aliases": ["Anna Kovalyova"],
         },
-        {"key": "ivan-petrov", "name": "Иван Петров"},
+        {
+            "key": "ivan-petrov",
+            "name": "Иван Петров",
+            "identifiers": [{"scheme": "orcid", "value": "0000-0002-1825-0097"}],
+        },
         {"key": "olga_sidorova", "name": "Ольга Сидорова", "description": "Deputy."},
     ],
     "sources": [
@@ -228,6 +236,7 @@ COUNTED: dict[str, Any] = {
     "district_names": models.DistrictName,
     "people": models.Person,
     "aliases": models.PersonName,
+    "identifiers": models.PersonIdentifier,
     "sources": models.Source,
     "statements": models.Statement,
     "statement_districts": models.statement_districts,
@@ -246,6 +255,7 @@ ORDER_KEYS: dict[str, list[str]] = {
     "district_names": ["district_key", "language", "name"],
     "people": ["key"],
     "aliases": ["person_key", "language", "name"],
+    "identifiers": ["person_key", "scheme", "value"],
     "sources": ["key"],
     "statements": ["key"],
     "statement_districts": ["statement_key", "district_key"],

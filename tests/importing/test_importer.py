@@ -160,6 +160,7 @@ def test_csv_tables_import_and_reimport_unchanged(app: Any, db: Database, tmp_pa
         "description": 'Deputy, "Kolpino"',
         "names": {"ru": "Иван Петров"},
         "aliases": ["Ivan Petroff"],
+        "identifiers": [],
     }
     before = row_counts(db)
     second = importer.run(db, [tmp_path / "people.csv", tmp_path / "aliases.csv"])
@@ -271,8 +272,8 @@ def test_a_signatory_listed_twice_the_same_way_is_one_signature_with_a_warning(
     result = runner.invoke(args=["import", str(path)])
     assert result.exit_code == 0, result.output
     assert (
-        "warning: letter.json: statements[0] (letter).signatures[2]: person: person "
-        "'ivan-petrov' is listed twice (first at letter.json: statements[0] (letter)"
+        "warning: letter.json: statements[0] (letter).signatures[2]: person: "
+        "'Ivan Petrov' (given inline) is listed twice (first at letter.json: statements[0] (letter)"
         ".signatures[0]); one signature kept"
     ) in result.output
     counts = row_counts(db)
@@ -295,8 +296,8 @@ def test_a_signatory_listed_twice_differently_is_a_problem_naming_both_places(
     with pytest.raises(importer.ImportRejected) as rejected:
         importer.run(db, [_write_json(tmp_path / "letter.json", document)])
     assert [str(p) for p in rejected.value.problems] == [
-        "letter.json: statements[0] (letter).signatures[1]: person: person 'ivan-petrov' is "
-        "listed twice, the second time with another role, stance (first at letter.json: "
+        "letter.json: statements[0] (letter).signatures[1]: person: 'Ivan Petrov' (given "
+        "inline) is listed twice, the second time with another role, stance (first at letter.json: "
         "statements[0] (letter).signatures[0]): keep one entry"
     ]
     assert row_counts(db) == before
