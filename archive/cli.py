@@ -14,11 +14,13 @@ from typing import Any
 import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.orm import Session
 
 from archive.data import migrations
 from archive.data.revisions import Tally, dataset_version
 from archive.export import dialects
 from archive.export.package import datapackage
+from archive.identity import curation
 from archive.importing import fields, importer
 from archive.importing.people import MATCH_RULES, Matching
 from archive.importing.tables import TABLES
@@ -241,6 +243,108 @@ class _progress:
             self.bar.__exit__(*exc)
 
 
+@click.group("people")
+def people_group() -> None:
+    """Review who people are: candidates, merge, split, not the same person."""
+
+
+def _cleaned(clean: Callable[[Any], Any]) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """Return an option callback that cleans its value as a record's field is cleaned."""
+
+    def callback(_context: click.Context, _parameter: click.Parameter, value: Any) -> Any:
+        try:
+            return clean(value)
+        except fields.Invalid as error:
+            raise click.BadParameter(str(error)) from None
+
+    return callback
+
+
+def _curating(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a curation command its --reason and --actor options and the app context."""
+    command = click.option(
+        "--actor", default="curator", show_default=True, callback=_actor, help="Who decides."
+    )(command)
+    command = click.option(
+        "--reason",
+        callback=_cleaned(fields.text),
+        help="Why, shown with the decision on the person's page.",
+    )(command)
+    return with_appcontext(command)
+
+
+def _curate(write: Callable[[Session], curation.Done], said: str) -> None:
+    """Run one curation in a write transaction; a refusal is an error that writes nothing."""
+    _require_schema()
+    try:
+        with get_db().writing() as session:
+            done = write(session)
+            version = dataset_version(session)
+    except curation.Refused as refused:
+        raise click.ClickException(f"{refused}; nothing was written") from None
+    click.echo(f"{said}: {done.revisions} revision(s), dataset version {version}")
+
+
+@people_group.command("merge")
+@click.argument("keep")
+@click.argument("others", nargs=-1, required=True)
+@_curating
+def merge_command(keep: str, others: tuple[str, ...], reason: str | None, actor: str) -> None:
+    """Merge the people OTHERS into KEEP: their signatures, events, names and identifiers
+    move to KEEP, and their keys redirect to KEEP for good."""
+    _curate(
+        lambda session: curation.merge(session, keep, others, actor, reason),
+        f"merged {', '.join(others)} into {keep}",
+    )
+
+
+@people_group.command("split")
+@click.argument("key")
+@click.option(
+    "--signatures",
+    "statements",
+    multiple=True,
+    required=True,
+    metavar="STATEMENT",
+    help="A statement whose signature moves to the new person (repeat for more).",
+)
+@click.option(
+    "--key",
+    "new_key",
+    callback=_cleaned(fields.key),
+    help="The new person's key (default: KEY-2, or the next free).",
+)
+@click.option(
+    "--name", callback=_cleaned(fields.name), help="The new person's name (default: KEY's)."
+)
+@_curating
+def split_command(
+    key: str,
+    statements: tuple[str, ...],
+    new_key: str | None,
+    name: str | None,
+    reason: str | None,
+    actor: str,
+) -> None:
+    """Move the signatures of KEY on the statements named to a new person."""
+    _curate(
+        lambda session: curation.split(session, key, statements, new_key, name, actor, reason),
+        f"split {len(statements)} signature(s) from {key}",
+    )
+
+
+@people_group.command("distinct")
+@click.argument("first")
+@click.argument("second")
+@_curating
+def distinct_command(first: str, second: str, reason: str | None, actor: str) -> None:
+    """Decide that FIRST and SECOND are not the same person: never proposed again."""
+    _curate(
+        lambda session: curation.distinct(session, first, second, actor, reason),
+        f"{first} and {second} are not the same person",
+    )
+
+
 def _require_schema() -> None:
     database = get_db()
     if migrations.current_revision(database) != migrations.head_revision():
@@ -258,6 +362,7 @@ def init_app(app: Flask) -> None:
         reindex_command,
         check_command,
         export_command,
+        people_group,
     )
     for command in commands:
         app.cli.add_command(command)

@@ -28,6 +28,8 @@ from archive.data.writes import (
     table_of,
 )
 
+# The longest key (Keyed.key's column).
+MAX_KEY = 200
 # Rows per bulk insert of new records, which bounds the memory of one statement's parameters.
 INSERT_CHUNK = 5000
 # The order in which kinds are written, so that a record's references exist before it.
@@ -40,6 +42,19 @@ def record_key(kind: str, record: Mapping[str, Any]) -> str:
         return f"{record['statement']}/{record['person']}"
     return str(record["key"])
 
+
+def numbered_key(base: str, number: int) -> str:
+    """Return the ``number``-th key of the family of ``base``: ``base`` itself for 1, else
+    ``base-number`` (shortened to fit 200 characters): the keys of namesakes and of people
+    split from another."""
+    if number == 1:
+        return base
+    suffix = f"-{number}"
+    return f"{base[: MAX_KEY - len(suffix)].rstrip('-')}{suffix}"
+
+
+# What the tally counts for each action of a revision.
+OUTCOMES = {"insert": "created", "update": "updated", "delete": "deleted"}
 
 # How the dataset version is read: the id of the newest revision (None for an empty archive).
 DATASET_VERSION = select(func.max(Revision.id))
@@ -61,6 +76,31 @@ def keep_former_name(before: Record, after: Record) -> Record:
     if former not in after["names"].values():
         kept.add(former)
     return {**after, "aliases": sorted(kept)}
+
+
+def absorb(record: Mapping[str, Any], given: Mapping[str, Any]) -> Record:
+    """Return the whole person ``record`` with what ``given`` (some or all fields of a person)
+    adds, renaming nothing: a new name, or a name in a language the person already has another
+    name in, becomes an alias; aliases and identifiers are added; a description only where
+    there is none. An inline person matched to a stored one, and a person merged into
+    another, are absorbed so."""
+    names = dict(record["names"])
+    aliases = set(record["aliases"])
+    spellings = [given.get("name"), *given.get("aliases", [])]
+    for language, name in given.get("names", {}).items():
+        if names.setdefault(language, name) != name:
+            spellings.append(name)
+    known = {record["name"], *names.values()}
+    aliases |= {name for name in spellings if name is not None and name not in known}
+    identifiers = list(record["identifiers"])
+    identifiers += [i for i in given.get("identifiers", []) if i not in identifiers]
+    return {
+        **record,
+        "names": dict(sorted(names.items())),
+        "aliases": sorted(aliases),
+        "identifiers": sorted(identifiers, key=lambda i: (i["scheme"], i["value"])),
+        "description": record["description"] or given.get("description"),
+    }
 
 
 def dataset_version(db: Session | Connection) -> int:
@@ -125,8 +165,9 @@ class Writer:
         self.rows = Rows(self.session)
         self.ids = Ids(self.session)
 
-    def _revisions(self, kind: str, changes: list[tuple[str, str, Any, Any]]) -> None:
-        """Write a revision (key, action, before, after) for every change, in one insert."""
+    def revise(self, kind: str, changes: list[tuple[str, str, Any, Any]]) -> None:
+        """Write a revision (key, action, before, after) for every change, in one insert, in
+        the writer's changeset (made with the first)."""
         if not changes:
             return
         if self.changeset_id is None:
@@ -157,7 +198,7 @@ class Writer:
             ],
         )
         for _key, action, _before, _after in changes:
-            self.tally.add(kind, {"insert": "created", "update": "updated"}.get(action, "deleted"))
+            self.tally.add(kind, OUTCOMES.get(action, "deleted"))
 
     def write(self, kind: str, given: Iterable[Mapping[str, Any]]) -> None:
         """Create or update records of one kind; a record equal to the stored one is left.
@@ -172,7 +213,7 @@ class Writer:
         for chunk in batched(keyed, INSERT_CHUNK):
             new = self._sort_chunk(kind, chunk, changed)
             pointing += insert_new(self.session, self.ids, kind, new)
-            self._revisions(kind, [(key, "insert", None, after) for key, after in new])
+            self.revise(kind, [(key, "insert", None, after) for key, after in new])
         set_self_references(self.session, self.ids, kind, pointing)
         with self.session.no_autoflush:
             for key, row, _before, _after in changed:
@@ -180,9 +221,7 @@ class Writer:
             for _key, row, _before, after in changed:
                 apply(kind, row, after, self.rows)
         self.session.flush()
-        self._revisions(
-            kind, [(key, "update", before, after) for key, _row, before, after in changed]
-        )
+        self.revise(kind, [(key, "update", before, after) for key, _row, before, after in changed])
 
     def _sort_chunk(
         self,
@@ -208,13 +247,14 @@ class Writer:
                 changed.append((key, row, before, after))
         return new
 
-    def delete_signature(self, key: str) -> None:
-        """Delete a stored signature, keeping its last state in a revision."""
-        row = self.rows.get("signature", key)
+    def delete(self, kind: str, key: str) -> None:
+        """Delete a stored record (a signature no longer listed, a person merged into
+        another), keeping its last state in a revision."""
+        row = self.rows.get(kind, key)
         if row is None:
             return
-        before = snapshot("signature", row)
+        before = snapshot(kind, row)
         self.session.delete(row)
         self.session.flush()
-        self.rows.cache["signature", key] = None
-        self._revisions("signature", [(key, "delete", before, None)])
+        self.rows.cache[kind, key] = None
+        self.revise(kind, [(key, "delete", before, None)])

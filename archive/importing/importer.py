@@ -224,4 +224,4 @@ def _delete_unlisted_signatures(session: Session, writer: revisions.Writer, batc
             if person_key not in batch.signature_sets[statement_key]
         )
         for key in unlisted:
-            writer.delete_signature(key)
+            writer.delete("signature", key)

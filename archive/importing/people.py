@@ -43,10 +43,10 @@ from archive.data.models import (
     Signature,
     Statement,
 )
-from archive.data.revisions import record_key
+from archive.data.revisions import absorb, numbered_key, record_key
 from archive.data.snapshots import Record, Rows, snapshot
 from archive.identity.names import neutral_name
-from archive.importing.fields import MAX_KEY, Problem
+from archive.importing.fields import Problem
 from archive.importing.readers import Batch, InlinePerson, listed_again
 
 # The rules that may match an inline person to another, as ``--match-people`` names them.
@@ -80,14 +80,6 @@ def resolve(
     return resolver.run(), resolver.matching
 
 
-def _family(base: str, number: int) -> str:
-    """Return the ``number``-th key of the family of ``base`` (1: base itself, n: base-n)."""
-    if number == 1:
-        return base
-    suffix = f"-{number}"
-    return f"{base[: MAX_KEY - len(suffix)].rstrip('-')}{suffix}"
-
-
 def agrees(record: Mapping[str, Any], given: Mapping[str, Any]) -> bool:
     """Tell whether a stored person's ``record`` agrees with every field ``given`` inline: the
     name is one of its names, each name in a language is its name in that language, aliases and
@@ -101,29 +93,6 @@ def agrees(record: Mapping[str, Any], given: Mapping[str, Any]) -> bool:
         "identifiers": lambda value: all(i in record["identifiers"] for i in value),
     }
     return all(checks[name](value) for name, value in given.items())
-
-
-def absorb(record: Mapping[str, Any], given: Mapping[str, Any]) -> Record:
-    """Return ``record`` with what ``given`` adds, renaming nothing: a new name or a name in a
-    language the person already has another name in becomes an alias; aliases and identifiers
-    are added; a description only where there is none."""
-    names = dict(record["names"])
-    aliases = set(record["aliases"])
-    spellings = [given.get("name"), *given.get("aliases", [])]
-    for language, name in given.get("names", {}).items():
-        if names.setdefault(language, name) != name:
-            spellings.append(name)
-    known = {record["name"], *names.values()}
-    aliases |= {name for name in spellings if name is not None and name not in known}
-    identifiers = list(record["identifiers"])
-    identifiers += [i for i in given.get("identifiers", []) if i not in identifiers]
-    return {
-        **record,
-        "names": dict(sorted(names.items())),
-        "aliases": sorted(aliases),
-        "identifiers": sorted(identifiers, key=lambda i: (i["scheme"], i["value"])),
-        "description": record["description"] or given.get("description"),
-    }
 
 
 class _Resolver:
@@ -289,7 +258,7 @@ class _Resolver:
         if person.statement is None:
             return None
         number = 1
-        while (key := _family(person.base, number)) in self.taken:
+        while (key := numbered_key(person.base, number)) in self.taken:
             number += 1
             owner = self.taken[key] or key
             if owner in self.claimed or person.statement not in self.signed.get(owner, ()):
@@ -315,7 +284,7 @@ class _Resolver:
 
     def _new(self, placeholder: str, person: InlinePerson) -> str:
         number = 1
-        while (key := _family(person.base, number)) in self.taken or key in self.people:
+        while (key := numbered_key(person.base, number)) in self.taken or key in self.people:
             number += 1
         self.people[key] = {"key": key, **person.fields}
         self.batch.where.setdefault(("person", key), person.where)

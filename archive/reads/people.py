@@ -9,7 +9,9 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from archive.data.models import (
+    Decision,
     Event,
+    MergedKey,
     Person,
     Signature,
     Statement,
@@ -94,3 +96,41 @@ def events_concerning(session: Session, person: Person) -> Sequence[Event]:
         )
     )
     return session.scalars(query).all()
+
+
+# Who a person is: keys merged into people, and the decisions of curators.
+
+# The decision that two people are not the same person (person_decisions.decision).
+DISTINCT = "distinct"
+
+
+def merged_into(session: Session, key: str) -> str | None:
+    """Return the key of the person that the merged key ``key`` now belongs to, or None."""
+    query = select(Person.key).join(MergedKey, MergedKey.person_id == Person.id)
+    return session.scalar(query.where(MergedKey.key == key))
+
+
+def merged_keys(session: Session, person: Person) -> list[str]:
+    """Return the keys merged into ``person``, in key order."""
+    query = select(MergedKey.key).where(MergedKey.person_id == person.id).order_by(MergedKey.key)
+    return list(session.scalars(query))
+
+
+def decisions_about(session: Session, person: Person) -> list[Decision]:
+    """Return the decisions that name ``person`` or a key merged into it, oldest first, with
+    their changesets (who and when)."""
+    merged = select(MergedKey.key).where(MergedKey.person_id == person.id)
+    names = or_(
+        Decision.person_key == person.key,
+        Decision.other_key == person.key,
+        Decision.person_key.in_(merged),
+        Decision.other_key.in_(merged),
+    )
+    query = select(Decision).where(names).options(joinedload(Decision.changeset))
+    return list(session.scalars(query.order_by(Decision.id)))
+
+
+def distinct_pairs(session: Session) -> set[tuple[str, str]]:
+    """Return every pair of people decided not the same person, as (smaller, larger) keys."""
+    query = select(Decision.person_key, Decision.other_key).where(Decision.decision == DISTINCT)
+    return {(min(a, b), max(a, b)) for a, b in session.execute(query)}

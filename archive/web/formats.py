@@ -48,7 +48,12 @@ def without_slash(**_arguments: str) -> ResponseReturnValue:
     """Redirect a page's URL written with a trailing slash to the page itself, query and all
     (308: permanent, and a client asks again with the same method); a page that does not exist
     then answers 404 at its own URL."""
-    target = request.script_root + request.path.rstrip("/")
+    return moved(request.script_root + request.path.rstrip("/"))
+
+
+def moved(target: str) -> ResponseReturnValue:
+    """Answer a permanent redirect (308: a client asks again with the same method) to the
+    path ``target``, with the request's query string."""
     query = request.query_string.decode("ascii", "replace")
     return redirect(f"{target}?{query}" if query else target, code=308)
 

@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from archive import reads
-from archive.data.models import Event, Person, Signature
+from archive.data.models import Decision, Event, Person, Signature
 from archive.data.snapshots import snapshot
 from archive.web import csv_layouts, csv_rows, downloads, formats, links
 from archive.web.answers import found
@@ -42,6 +42,17 @@ class PersonPage:
     def events(self) -> Sequence[Event]:
         """Return the events concerning the person, oldest first."""
         return reads.people.events_concerning(self.session, self.person)
+
+    @cached_property
+    def decisions(self) -> Sequence[Decision]:
+        """Return the curators' decisions on who the person is (merges, splits, not the same
+        person), oldest first."""
+        return reads.people.decisions_about(self.session, self.person)
+
+    @cached_property
+    def merged_keys(self) -> Sequence[str]:
+        """Return the keys of people merged into this one (their URLs redirect here)."""
+        return reads.people.merged_keys(self.session, self.person)
 
 
 @formats.page(bp, "/people")
@@ -88,8 +99,14 @@ def person_page(session: Session, key: str) -> PersonPage:
 
 @formats.page(bp, "/people/<key>")
 def show(key: str, fmt: str = formats.HTML) -> ResponseReturnValue:
-    """Show a person: their names, their statements and what happened to them afterwards."""
-    page = person_page(get_session(), key)
+    """Show a person: their names, their statements and what happened to them afterwards. The
+    key of a person merged into another answers a permanent redirect to that person's page (or
+    the same twin), so that every citation of it still leads somewhere."""
+    session = get_session()
+    target = reads.people.merged_into(session, key)
+    if target is not None:
+        return formats.moved(links.person_url(target) + ("" if fmt == formats.HTML else f".{fmt}"))
+    page = person_page(session, key)
     return formats.respond(
         fmt, page, html=formats.template("person.html"), json=person_json, csv=_show_csv
     )
@@ -101,8 +118,22 @@ def person_json(page: PersonPage) -> dict[str, Any]:
     return {
         **snapshot("person", person),
         "url": links.person_url(person.key),
+        "merged_keys": list(page.merged_keys),
         "statements": [_signature_json(signature) for signature in page.signatures],
         "events": [snapshot("event", event) for event in page.events],
+        "decisions": [_decision_json(decision) for decision in page.decisions],
+    }
+
+
+def _decision_json(decision: Decision) -> dict[str, Any]:
+    """Return a curator's decision as plain JSON values: what, on whom, who, when and why."""
+    return {
+        "decision": decision.decision,
+        "person": decision.person_key,
+        "other": decision.other_key,
+        "actor": decision.changeset.actor,
+        "made": decision.changeset.created_at.isoformat(timespec="seconds") + "Z",
+        "reason": decision.reason,
     }
 
 

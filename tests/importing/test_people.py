@@ -13,9 +13,10 @@ from sqlalchemy import select
 
 from archive.data.database import Database
 from archive.data.models import Person, Revision, Signature, Statement
+from archive.data.revisions import absorb
 from archive.data.snapshots import Rows, snapshot
 from archive.importing import importer
-from archive.importing.people import absorb, agrees
+from archive.importing.people import agrees
 from tests.conftest import row_counts
 
 DISTRICTS = [
