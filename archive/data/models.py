@@ -121,6 +121,10 @@ class Person(Keyed, Base):
         cascade="all, delete-orphan",
         order_by="(PersonIdentifier.scheme, PersonIdentifier.value)",
     )
+    # The keys of people merged into this one.
+    merged: Mapped[list[MergedKey]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", order_by="MergedKey.key"
+    )
 
 
 class PersonName(OtherName, Base):
@@ -153,9 +157,10 @@ class MergedKey(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(Str(200), unique=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
-    record: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # {} for a key that came in by import, not by a merge here
+    record: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
-    person: Mapped[Person] = relationship()
+    person: Mapped[Person] = relationship(back_populates="merged")
 
 
 class Decision(Base):

@@ -83,7 +83,11 @@ class Rows:
 # What a snapshot reads, loaded with the rows (one query per relationship, not per row).
 EAGER: dict[str, tuple[Any, ...]] = {
     "district": (selectinload(District.names), joinedload(District.parent)),
-    "person": (selectinload(Person.names), selectinload(Person.identifiers)),
+    "person": (
+        selectinload(Person.names),
+        selectinload(Person.identifiers),
+        selectinload(Person.merged),
+    ),
     "source": (joinedload(Source.cites),),
     "statement": (
         selectinload(Statement.demands),
@@ -178,6 +182,7 @@ def _person(row: Person) -> Record:
         "names": names,
         "aliases": aliases,
         "identifiers": identifiers,
+        "merged_keys": [merged.key for merged in row.merged],
     }
 
 

@@ -14,5 +14,7 @@ SOURCE_KINDS = ("news", "social_media_post", "official_document", "primary_text"
 _EVENT_KINDS = """summoned interrogated searched charged fined detained arrested convicted
 acquitted mandate_revoked dismissed left_country other"""
 EVENT_KINDS = tuple(_EVENT_KINDS.split())
+# Keys no person may have: /people/candidates is the list of candidates, not a person's page.
+RESERVED_PERSON_KEYS = frozenset({"candidates"})
 # The length of an ISO 8601 date -> how much of it is known.
 DATE_PRECISIONS = {4: "year", 7: "month", 10: "day"}

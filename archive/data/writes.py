@@ -13,6 +13,7 @@ from archive.data.batches import batched
 from archive.data.models import (
     Demand,
     DistrictName,
+    MergedKey,
     PersonIdentifier,
     PersonName,
     Signature,
@@ -49,6 +50,8 @@ def apply(kind: str, row: Any, record: Mapping[str, Any], rows: Rows) -> None:
         row.identifiers = _reuse(
             row.identifiers, ("scheme", "value"), record["identifiers"], PersonIdentifier
         )
+        merged = [{"key": key} for key in record["merged_keys"]]
+        row.merged = _reuse(row.merged, ("key",), merged, MergedKey)
     if kind == "district":
         row.parent = rows.get("district", record["parent"])
     elif kind == "source":
@@ -231,6 +234,15 @@ def _insert_parts(session: Session, ids: Ids, kind: str, owned: list[tuple[int, 
         table, owner = IDENTIFIERS
         insert_links(
             session, table, [{owner: row_id, **i} for row_id, r in owned for i in r["identifiers"]]
+        )
+        insert_links(
+            session,
+            table_of(MergedKey),
+            [
+                {"person_id": row_id, "key": key, "record": {}}
+                for row_id, r in owned
+                for key in r["merged_keys"]
+            ],
         )
     for link_table, field_name, ref_kind in LINKS.get(kind, ()):
         mine, theirs = (column.name for column in link_table.c)

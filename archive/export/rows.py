@@ -54,6 +54,12 @@ def _identifiers(session: Session) -> Query:
     return query.order_by(*_ordered(session, person.key, identifier.scheme, identifier.value))
 
 
+def _merged_keys(session: Session) -> Query:
+    query = select(models.Person.key, models.MergedKey.key)
+    query = query.join(models.Person, models.MergedKey.person_id == models.Person.id)
+    return query.order_by(*_ordered(session, models.Person.key, models.MergedKey.key))
+
+
 def _sources(session: Session) -> Query:
     cited = aliased(models.Source)
     # The table's columns are the source's own fields but the key of the source it cites.
@@ -184,6 +190,7 @@ ROWS: dict[str, Callable[[Session], Query | Iterator[tuple[Any, ...]]]] = {
     "people": _people,
     "aliases": lambda s: _names(s, models.Person, models.PersonName, models.PersonName.person_id),
     "identifiers": _identifiers,
+    "merged_keys": _merged_keys,
     "sources": _sources,
     "statements": _statements,
     "statement_districts": _link(models.statement_districts),

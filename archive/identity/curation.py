@@ -17,6 +17,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from archive import reads
+from archive.data import vocab
 from archive.data.models import (
     Decision,
     Event,
@@ -139,17 +140,24 @@ def merge(
             signed[statement] = other.key
     writer = Writer(session, actor=actor, defaults=WHOLE, summary=reason)
     after = snapshot("person", kept)
+    last = {}
     for other in people:
-        after = absorb(after, snapshot("person", other))
-        _move(session, writer, other, keep)
+        last[other.key] = record = snapshot("person", other)
+        after = absorb(after, record)
+        after["merged_keys"] = sorted({*after["merged_keys"], other.key, *record["merged_keys"]})
+        _move(session, writer, other, kept)
         _decide(writer, MERGE, keep, other.key, reason)
+    session.expire(kept)  # the keys merged into the others now point at it
     writer.write("person", [after])
+    for key, record in last.items():  # each merged key keeps its person's last record
+        session.execute(update(MergedKey).where(MergedKey.key == key).values(record=record))
     return Done(writer.changeset_id, writer.tally.changed())
 
 
-def _move(session: Session, writer: Writer, other: Person, keep: str) -> None:
-    """Move the signatures and events of ``other`` to ``keep``, then delete ``other`` and
-    reserve its key (and point the keys merged into it at ``keep``)."""
+def _move(session: Session, writer: Writer, other: Person, kept: Person) -> None:
+    """Move the signatures and events of ``other`` to ``kept`` and the keys merged into
+    ``other`` too, then delete ``other`` (the caller reserves its key)."""
+    keep = kept.key
     signatures = [
         snapshot("signature", s)
         for s in session.scalars(select(Signature).where(Signature.person_id == other.id))
@@ -165,14 +173,11 @@ def _move(session: Session, writer: Writer, other: Person, keep: str) -> None:
             for event in events
         ],
     )
-    record = snapshot("person", other)
-    kept_id = session.scalar(select(Person.id).where(Person.key == keep))
     session.execute(
-        update(MergedKey).where(MergedKey.person_id == other.id).values(person_id=kept_id)
+        update(MergedKey).where(MergedKey.person_id == other.id).values(person_id=kept.id)
     )
+    session.expire(other)  # or deleting it would delete the keys merged into it
     writer.delete("person", other.key)
-    session.add(MergedKey(key=other.key, person_id=kept_id, record=record))
-    session.flush()
 
 
 def _events(session: Session, person: Person) -> list[Event]:
@@ -211,6 +216,8 @@ def split(
         while _taken(session, numbered_key(key, number)):
             number += 1
         new_key = numbered_key(key, number)
+    elif new_key in vocab.RESERVED_PERSON_KEYS:
+        raise Refused(f"{new_key!r} is the address of a page, not a key a person may have")
     elif _taken(session, new_key):
         raise Refused(f"{new_key!r} is already a person's key; a split makes a new person")
     signed = _statements(session, person)
@@ -226,6 +233,7 @@ def split(
         "names": {},
         "aliases": [],
         "identifiers": [],
+        "merged_keys": [],
         "description": None,
     }
     writer.write("person", [new])

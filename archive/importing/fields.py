@@ -349,6 +349,8 @@ KINDS: dict[str, dict[str, Field]] = {
         "names": Field(names_by_language, default={}),
         "aliases": Field(list_of(name), default=[]),
         "identifiers": Field(identifiers, default=[]),
+        # The keys of people merged into this one: reserved for good, redirecting here.
+        "merged_keys": Field(list_of(key), default=[]),
     },
     "source": {
         "key": Field(key, required=True),
@@ -423,6 +425,10 @@ def clean_fields(
             problems.append(Problem(where, field_name, str(error)))
     if kind == "source":
         problems += _check_capture(cleaned, where)
+    if kind == "person" and cleaned.get("key") in vocab.RESERVED_PERSON_KEYS:
+        page = f"/people/{cleaned['key']}"
+        message = f"is the address of a page ({page}), not a key a person may have"
+        problems.append(Problem(where, "key", message))
     # The fields that make the natural key are needed even to update a stored record.
     for field_name in ("key", "statement", "person"):
         key_field = fields.get(field_name)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from archive.data import revisions
 from archive.data.batches import batched
 from archive.data.database import Database
-from archive.data.models import District, Person, Signature, Source, Statement
+from archive.data.models import District, MergedKey, Person, Signature, Source, Statement
 from archive.data.snapshots import MODELS
 from archive.data.urls import url_key
 from archive.importing import people
@@ -61,6 +61,7 @@ def check(session: Session, batch: Batch) -> list[Problem]:
     problems += _check_cycles(session, batch, "district", District, "parent")
     problems += _check_cycles(session, batch, "source", Source, "cites")
     problems += _check_urls(session, batch)
+    problems += _check_merged_keys(session, batch)
     return problems
 
 
@@ -156,6 +157,51 @@ def _check_urls(session: Session, batch: Batch) -> list[Problem]:
             spelling = "" if written == url else f" (written {written})"
             message = f"{url} already belongs to source {owner!r}{spelling}"
             problems.append(Problem(batch.where["source", key], "url", message))
+    return problems
+
+
+def _check_merged_keys(session: Session, batch: Batch) -> list[Problem]:
+    """Refuse what would undo a merge: a person given, or referred to, by a key merged into
+    another person (use that person's key); a merged key that is a person's, or is merged into
+    another person; a stored merged key left out (merged keys stay reserved for good)."""
+    given = batch.records.get("person", {})
+    listed = {key for fields in given.values() for key in fields.get("merged_keys", [])}
+    people = revisions.existing_keys(session, "person", listed) | set(given) & listed
+    owners: dict[str, str] = {}  # merged key -> the person it belongs to
+    query = select(MergedKey.key, Person.key).join(Person, MergedKey.person_id == Person.id)
+    named = listed | set(given) | _referenced_and_given(batch)["person"]
+    for chunk in batched(sorted(named)):
+        owners.update(session.execute(query.where(MergedKey.key.in_(chunk))).all())
+    for chunk in batched(sorted(given)):
+        owners.update(session.execute(query.where(Person.key.in_(chunk))).all())
+    problems = []
+    for kind, by_key in batch.records.items():
+        for key, fields in by_key.items():
+            refs = [ref for _f, ref_kind, ref in _references(kind, fields) if ref_kind == "person"]
+            for ref in [key] * (kind == "person") + refs:
+                if ref in owners:
+                    message = f"person {ref!r} was merged into {owners[ref]!r}: use that key"
+                    field = "key" if ref == key else "person"
+                    problems.append(Problem(batch.where[kind, key], field, message))
+    first: dict[str, str] = {}
+    for owner, fields in given.items():
+        where = batch.where["person", owner]
+        for key in fields.get("merged_keys", []):
+            if key in people:
+                message = f"{key!r} is a person's key, not one merged into another person"
+            elif first.setdefault(key, owner) != owner:
+                message = f"{key!r} is listed as merged into {first[key]!r} too"
+            elif owners.get(key, owner) != owner:
+                message = f"{key!r} is merged into {owners[key]!r} already"
+            else:
+                continue
+            problems.append(Problem(where, "merged_keys", message))
+        if "merged_keys" in fields:
+            problems += [
+                Problem(where, "merged_keys", f"{key!r} stays reserved for good: keep it listed")
+                for key, o in sorted(owners.items())
+                if o == owner and key not in fields["merged_keys"]
+            ]
     return problems
 
 

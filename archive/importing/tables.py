@@ -84,6 +84,10 @@ def _person_item(row: dict[str, Any]) -> Any:
     return fields.key(row.get("person_key"))
 
 
+def _merged_key_item(row: dict[str, Any]) -> Any:
+    return fields.key(row.get("key"))
+
+
 def _identifier_item(row: dict[str, Any]) -> Any:
     return fields.identifier({"scheme": row.get("scheme"), "value": row.get("value")})
 
@@ -96,6 +100,7 @@ ITEMS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "district": _district_item,
     "person": _person_item,
     "identifier": _identifier_item,
+    "merged_key": _merged_key_item,
 }
 CONTRACT = Path(__file__).resolve().parent / "tables.json"
 

@@ -35,6 +35,7 @@ PRIMARY_KEYS: dict[str, list[str]] = {
     "districts": ["key"],
     "people": ["key"],
     "identifiers": ["scheme", "value"],
+    "merged_keys": ["key"],
     "sources": ["key"],
     "statements": ["key"],
     "statement_districts": ["statement_key", "district_key"],
@@ -53,6 +54,7 @@ FOREIGN_KEYS: dict[str, set[Reference]] = {
     "people": set(),
     "aliases": {(("person_key",), "people", ("key",))},
     "identifiers": {(("person_key",), "people", ("key",))},
+    "merged_keys": {(("person_key",), "people", ("key",))},
     "sources": {(("cites_key",), "sources", ("key",))},
     "statements": set(),
     "statement_districts": {

@@ -106,7 +106,12 @@ RICH: dict[str, Any] = {
             "name": "Иван Петров",
             "identifiers": [{"scheme": "orcid", "value": "0000-0002-1825-0097"}],
         },
-        {"key": "olga_sidorova", "name": "Ольга Сидорова", "description": "Deputy."},
+        {
+            "key": "olga_sidorova",
+            "name": "Ольга Сидорова",
+            "description": "Deputy.",
+            "merged_keys": ["olga-sidorova", "olga-sidorova-2"],
+        },
     ],
     "sources": [
         {
@@ -237,6 +242,7 @@ COUNTED: dict[str, Any] = {
     "people": models.Person,
     "aliases": models.PersonName,
     "identifiers": models.PersonIdentifier,
+    "merged_keys": models.MergedKey,
     "sources": models.Source,
     "statements": models.Statement,
     "statement_districts": models.statement_districts,
@@ -256,6 +262,7 @@ ORDER_KEYS: dict[str, list[str]] = {
     "people": ["key"],
     "aliases": ["person_key", "language", "name"],
     "identifiers": ["person_key", "scheme", "value"],
+    "merged_keys": ["person_key", "key"],
     "sources": ["key"],
     "statements": ["key"],
     "statement_districts": ["statement_key", "district_key"],

@@ -181,6 +181,10 @@ def test_a_merge_into_a_person_that_is_merged_later_still_redirects(
         ),
         (["split", "ivan-petrov", "--signatures", "a", "--key", "Bad Key"], "is not a key"),
         (["distinct", "anna", "anna"], "name two different people"),
+        (
+            ["split", "ivan-petrov", "--signatures", "a", "--key", "candidates"],
+            "'candidates' is the address of a page",
+        ),
         (["merge", "ivan-petrov", "ivan-petrov-2", "--reason", "a\x00b"], "control character"),
     ],
 )
@@ -252,6 +256,11 @@ def test_a_merge_survives_export_and_import_into_an_empty_archive(
         again = tmp_path / "B"
         assert second_runner.invoke(args=["export", "--out", str(again)]).exit_code == 0
         assert people(get_db(second)) == people(db)
+        response = second.test_client().get("/people/ivan-petrov-2.json")
+        assert (response.status_code, response.headers["Location"]) == (
+            308,
+            "/people/ivan-petrov.json",
+        )
     finally:
         close(second)
     tables = sorted(p.name for p in first.iterdir() if p.suffix == ".csv")
@@ -259,3 +268,44 @@ def test_a_merge_survives_export_and_import_into_an_empty_archive(
     for name in tables:
         assert (first / name).read_bytes() == (again / name).read_bytes(), name
     assert "Q4115189" in (first / "identifiers.csv").read_text(encoding="utf-8")
+    assert (first / "merged_keys.csv").read_bytes().decode("utf-8") == (
+        "person_key,key\r\nivan-petrov,ivan-petrov-2\r\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (
+            {"people": [{"key": "ivan-petrov-2", "name": "Ivan"}]},
+            "key: person 'ivan-petrov-2' was merged into 'ivan-petrov': use that key",
+        ),
+        (
+            {"events": [{"key": "e", "kind": "fined", "people": ["ivan-petrov-2"]}]},
+            "person: person 'ivan-petrov-2' was merged into 'ivan-petrov': use that key",
+        ),
+        (
+            {"people": [{"key": "ivan-petrov", "merged_keys": []}]},
+            "merged_keys: 'ivan-petrov-2' stays reserved for good: keep it listed",
+        ),
+        (
+            {"people": [{"key": "ivan-petrov", "merged_keys": ["anna", "ivan-petrov-2"]}]},
+            "merged_keys: 'anna' is a person's key, not one merged into another person",
+        ),
+        (
+            {"people": [{"key": "anna", "merged_keys": ["ivan-petrov-2"]}]},
+            "merged_keys: 'ivan-petrov-2' is merged into 'ivan-petrov' already",
+        ),
+    ],
+)
+def test_an_import_cannot_undo_a_merge(
+    two: Flask, db: Database, runner: FlaskCliRunner, tmp_path: Path, document: Any, message: str
+) -> None:
+    assert cli(runner, "merge", "ivan-petrov", "ivan-petrov-2").exit_code == 0
+    before = row_counts(db)
+    path = tmp_path / "undo.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 1
+    assert message in result.output, result.output
+    assert row_counts(db) == before

@@ -161,6 +161,7 @@ def test_csv_tables_import_and_reimport_unchanged(app: Any, db: Database, tmp_pa
         "names": {"ru": "Иван Петров"},
         "aliases": ["Ivan Petroff"],
         "identifiers": [],
+        "merged_keys": [],
     }
     before = row_counts(db)
     second = importer.run(db, [tmp_path / "people.csv", tmp_path / "aliases.csv"])

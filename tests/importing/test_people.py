@@ -240,6 +240,18 @@ def test_a_malformed_identifier_is_refused(
     assert problem.field == "identifiers" and message in problem.message
 
 
+def test_the_key_of_the_candidates_page_is_no_person_s(
+    app: Any, db: Database, tmp_path: Path
+) -> None:
+    document = {"people": [{"key": "candidates", "name": "Candidates"}]}
+    with pytest.raises(importer.ImportRejected) as rejected:
+        importer.run(db, [write(tmp_path, "p.json", document)])
+    assert [str(p) for p in rejected.value.problems] == [
+        "p.json: people[0] (candidates): key: is the address of a page (/people/candidates), "
+        "not a key a person may have"
+    ]
+
+
 def test_an_inline_person_whose_name_has_no_letters_is_refused(
     app: Any, db: Database, tmp_path: Path
 ) -> None:
