@@ -264,7 +264,7 @@ class _Resolver:
             if owner in self.claimed or person.statement not in self.signed.get(owner, ()):
                 continue
             record = self._stored_record(key) if self.taken[key] is None else self._merged(key)
-            if agrees(record, person.fields):
+            if record and agrees(record, person.fields):  # {}: a merged key imported as such
                 self.claimed.add(owner)
                 return owner
         return None

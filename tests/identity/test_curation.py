@@ -16,7 +16,7 @@ from archive.data.database import Database
 from archive.data.models import Changeset, Decision, MergedKey, Revision
 from archive.web.context import get_db
 from tests.conftest import close, make_app, row_counts
-from tests.importing.test_people import people, signers
+from tests.importing.test_people import letter, people, signers, write
 
 WIKIDATA = {"scheme": "wikidata", "value": "Q4115189"}
 ORCID = {"scheme": "orcid", "value": "0000-0002-1825-0097"}
@@ -309,3 +309,23 @@ def test_an_import_cannot_undo_a_merge(
     assert result.exit_code == 1
     assert message in result.output, result.output
     assert row_counts(db) == before
+
+
+def test_re_importing_letters_after_their_signatories_were_merged_changes_nothing(
+    app: Flask, db: Database, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    teacher = {"name": "Ivan Petrov", "description": "Teacher in Kazan"}
+    deputy = {"name": "Ivan Petrov", "description": "Deputy in Kazan"}
+    paths = [
+        write(tmp_path, "a.json", letter("a", teacher)),
+        write(tmp_path, "b.json", letter("b", deputy)),
+    ]
+    for path in paths:
+        assert runner.invoke(args=["import", str(path)]).exit_code == 0
+    assert cli(runner, "merge", "ivan-petrov", "ivan-petrov-2").exit_code == 0
+    before = row_counts(db)
+    for path in paths:
+        result = runner.invoke(args=["import", str(path)])
+        assert "inline:     0 new, matched 1 by statement" in result.output, result.output
+    assert row_counts(db) == before
+    assert signers(db, "a") == signers(db, "b") == ["ivan-petrov"]
