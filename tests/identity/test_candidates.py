@@ -6,9 +6,11 @@
 from __future__ import annotations
 
 import gc
+from collections import Counter
 
 import pytest
 
+from archive.bench import letters, population
 from archive.identity.candidates import (
     Candidate,
     PersonFacts,
@@ -214,3 +216,22 @@ def test_the_cycle_collector_runs_again_after() -> None:
             pass
         assert not gc.isenabled()
     assert gc.isenabled()
+
+
+def test_no_pair_that_could_score_the_minimum_is_lost() -> None:
+    # At minimum 0 every pair of a key is formed; at 0.6 pairs that cannot reach it are not.
+    people = population.generate(3_000, seed=5)
+    everything = find_candidates(people.people, people.signers, minimum=0.0)
+    kept = [candidate for candidate in everything if candidate.score >= 0.6]
+    assert find_candidates(people.people, people.signers) == kept
+    assert len(kept) > 50
+
+
+def test_the_two_letters_are_told_apart() -> None:
+    evaluation = letters.evaluate(letters.generate(3, 600, 120, 40, 6))
+    assert evaluation.found + len(evaluation.missed) == 40
+    assert evaluation.recall >= 0.85
+    assert evaluation.precision >= 0.9
+    assert evaluation.namesakes_proposed <= 1
+    ways = Counter({way: total for way, (_found, total) in evaluation.ways.items()})
+    assert len(ways) >= 6
