@@ -21,6 +21,7 @@ from archive.data.revisions import Tally, dataset_version
 from archive.export import dialects
 from archive.export.package import datapackage
 from archive.identity import curation
+from archive.identity.review import review
 from archive.importing import fields, importer
 from archive.importing.people import MATCH_RULES, Matching
 from archive.importing.tables import TABLES
@@ -283,6 +284,33 @@ def _curate(write: Callable[[Session], curation.Done], said: str) -> None:
     except curation.Refused as refused:
         raise click.ClickException(f"{refused}; nothing was written") from None
     click.echo(f"{said}: {done.revisions} revision(s), dataset version {version}")
+
+
+@people_group.command("candidates")
+@click.option("--json", "as_json", is_flag=True, help="Write the list as JSON.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), help="Show only the best N pairs (default: all)."
+)
+@with_appcontext
+def candidates_command(as_json: bool, limit: int | None) -> None:
+    """List pairs of people who may be one person, best first, with a score and reasons."""
+    _require_schema()
+    with get_db().session() as session:
+        found = review(session)
+        version = dataset_version(session)
+    shown = found.candidates[:limit]
+    if as_json:
+        pairs = [found.pair(candidate) for candidate in shown]
+        document = {"dataset_version": version, "total": len(found.candidates), "pairs": pairs}
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        return
+    for c in shown:
+        first, second = (f"{key} ({found.names[key]})" for key in (c.left, c.right))
+        click.echo(f"{c.score:.2f}  {first}  ~  {second}\n      {'; '.join(c.reasons)}")
+    click.echo(
+        f"{len(found.candidates)} pair(s) may be one person (dataset version {version}); "
+        "decide with `archive people merge` or `archive people distinct`"
+    )
 
 
 @people_group.command("merge")

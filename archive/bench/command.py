@@ -21,7 +21,7 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from archive.bench import corpus, pages, report, searches, storage
+from archive.bench import corpus, pages, people, report, searches, storage
 from archive.bench.report import Row
 from archive.index.generations import SearchIndex
 
@@ -92,6 +92,7 @@ def measure(
         rows += searches.search_rows(timings)
         index.close()
         rows += storage.measure_export(database, folder / "export")
+        rows.append(people.measure_candidates(database))
         for row in rows:
             _say(row)
         measured = pages.Pages(

@@ -17,31 +17,40 @@ only on their sizes and the seed (:class:`random.Random` seeded with a string, n
 
 The second letter finds most of the hundred in the same city and job; one in ten gives no
 city (or no job), one in twenty moved to another city (or changed jobs), which a namesake does
-too. The documents are in the import format, people inline without keys, each letter
-importable on its own. The importer derives an inline person's key from the name, so a name
-written alike in both letters (a namesake, or someone in both written the same way) takes one
-key: importing both documents in one run is refused where the descriptions differ ("given
-twice"), and importing one after the other makes the second letter's signer the first letter's
-person (a namesake included), with the second description.
+too. The documents are in the import format, people inline without keys. Imported into an
+archive, every signer becomes a person of their own: a name written alike in both letters (a
+namesake, or someone in both written the same way) is a new person with a numbered key
+(archive.importing.people), never taken for the first letter's.
 
 :func:`evaluate` runs :func:`archive.identity.candidates.find_candidates` on one person per
-signature and counts the true pairs found and missed and the wrong pairs proposed.
+signature and counts the true pairs found and missed and the wrong pairs proposed;
+:func:`evaluate_imported` counts the same after importing both letters into a new archive and
+reading its candidates list (archive.identity.review), as a curator would.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from archive.bench.letters_names import MEN, SURNAMES, SYSTEMS, WOMEN, feminine, romanise
+from archive.bench.storage import migrated
+from archive.data.models import Person, Signature, Statement
 from archive.identity.candidates import Candidate, PersonFacts, find_candidates
 from archive.identity.names import load_rigour
+from archive.identity.review import review
+from archive.importing import importer
 from archive.importing.fields import person_key_for
 
 FORMAT = "dissent-archive/1"
@@ -398,22 +407,74 @@ def evaluate(letters: Letters, minimum: float | None = None) -> Evaluation:
     """Run the candidates list over the people of two letters and count what it got right."""
     people, signers = people_of(letters)
     names = {person.key: person.names[0] for person in people}
-    started = time.perf_counter()
-    load_rigour()  # timed apart
-    loading = time.perf_counter() - started
+    loading = _load_rigour()
     started = time.perf_counter()
     if minimum is None:
         candidates = find_candidates(people, signers)
     else:
         candidates = find_candidates(people, signers, minimum=minimum)
     seconds = time.perf_counter() - started
+    return _counted(letters, names, candidates, seconds, loading)
+
+
+def evaluate_imported(letters: Letters, folder: Path) -> Evaluation:
+    """Import the two letters into a new archive in ``folder`` (the first, then the second,
+    as two imports) and count what its candidates list (archive.identity.review) got right;
+    ``seconds`` is the time of the whole list, database reads included."""
+    database = migrated(folder / "letters.sqlite3")
+    try:
+        for name, document in (("first.json", letters.first), ("second.json", letters.second)):
+            path = folder / name
+            path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+            importer.run(database, [path])
+        prefixes = {letters.first["statements"][0]["key"]: "a"}
+        prefixes[letters.second["statements"][0]["key"]] = "b"
+        with database.session() as session:
+            signed = session.execute(
+                select(Statement.key, Signature.position, Person.key)
+                .join(Signature, Signature.statement_id == Statement.id)
+                .join(Person, Signature.person_id == Person.id)
+            ).all()
+            loading = _load_rigour()
+            started = time.perf_counter()
+            found = review(session)
+            seconds = time.perf_counter() - started
+    finally:
+        database.dispose()
+    place = {key: person_key(prefixes[statement], n - 1) for statement, n, key in signed}
+    people, _signers = people_of(letters)
+    names = {person.key: person.names[0] for person in people}
+    candidates = []
+    for candidate in found.candidates:
+        left, right = sorted((place[candidate.left], place[candidate.right]))
+        candidates.append(Candidate(left, right, candidate.score, candidate.reasons))
+    return _counted(letters, names, candidates, seconds, loading)
+
+
+def _load_rigour() -> float:
+    """Load rigour's data now (timed apart from the list); return the seconds it took."""
+    started = time.perf_counter()
+    load_rigour()
+    return time.perf_counter() - started
+
+
+def _counted(
+    letters: Letters,
+    names: dict[str, str],
+    candidates: list[Candidate],
+    seconds: float,
+    loading: float,
+) -> Evaluation:
+    """Count the true pairs found and missed and the wrong pairs among ``candidates``, whose
+    people are keyed by letter and place (:func:`person_key`)."""
     truth = {(person_key("a", a), person_key("b", b)): way for (a, b), way in letters.same.items()}
     twins = {(person_key("a", a), person_key("b", b)) for a, b in letters.namesakes}
     proposed = {(candidate.left, candidate.right): candidate for candidate in candidates}
     wrong = [candidate for pair, candidate in proposed.items() if pair not in truth]
     ways_found: Counter[str] = Counter(way for pair, way in truth.items() if pair in proposed)
     return Evaluation(
-        people=len(people),
+        people=len(letters.first["statements"][0]["signatures"])
+        + len(letters.second["statements"][0]["signatures"]),
         found=sum(ways_found.values()),
         missed=tuple(
             (names[left], names[right], way)
@@ -456,3 +517,6 @@ def report(evaluation: Evaluation) -> str:
 if __name__ == "__main__":
     seed = int(sys.argv[1]) if len(sys.argv) > 1 else 1
     print(report(evaluate(generate(seed))))
+    with tempfile.TemporaryDirectory() as folder:
+        print("\nimported into an archive:")
+        print(report(evaluate_imported(generate(seed), Path(folder))))

@@ -12,7 +12,7 @@ never proposed again. The engine is pure: it reads the facts it is given and not
 clamped to 0..1. The name similarity is the best of every name of one person with every name
 of the other (:mod:`archive.identity.matching`). The evidence (:mod:`archive.identity.evidence`)
 is +0.20 for a district in common (+0.10 for one within the other, -0.20 for districts that
-are unrelated), +0.05 for a role in common, up to +0.10 for co-signers in common, -0.40 for a
+are unrelated), +0.05 for a role in common, up to +0.10 for co-signers in common, -0.10 for a
 statement both signed and -0.50 for conflicting identifiers; what speaks for one person counts
 only for compatible names, so that a shared district never makes Ivan Petrov and Pavel Petrov
 one person. *Commonness* is ``1 - 0.3 * log10(n / 2)``, at least 0.5, for the ``n`` people

@@ -13,7 +13,7 @@ a district within the other's (below the country)      +0.10   district within a
 districts on both sides, none related                  -0.20   different districts: ... (against)
 a role in common (case and spacing aside)              +0.05   same role: municipal deputy
 co-signers in common (below)                           ≤ 0.10  12 co-signers in common
-a statement both signed                                -0.40   signed the same statement (against)
+a statement both signed                                -0.10   signed the same statement (against)
 identifiers of one scheme with no value in common      -0.50   identifiers conflict: ... (against)
 =====================================================  ======  ===================================
 
@@ -25,8 +25,12 @@ bonus) is small; two small letters of one council share most. How many people tw
 share is counted once per run (Python's set intersection, which walks the smaller set), however
 many pairs ask.
 
-*Two signatures of one statement* are two people: import keeps one signature per person and
-statement. *Identifiers that conflict* (one scheme, no value in common: wikidata Q1 and Q2) say
+*Two signatures of one statement* are likely two people (import keeps one signature per person
+and statement), but a letter's list may name one person twice in two ways, so namesakes of one
+letter are still listed, below the same names from different letters; a merge of the two is
+refused all the same (one person cannot sign a statement twice).
+
+*Identifiers that conflict* (one scheme, no value in common: wikidata Q1 and Q2) say
 two people; people with an identifier in common are one record already (import matches them).
 """
 
@@ -42,7 +46,7 @@ NESTED_DISTRICT = 0.10
 OTHER_DISTRICTS = -0.20
 SAME_ROLE = 0.05
 COSIGNERS = 0.10
-SAME_STATEMENT = -0.40
+SAME_STATEMENT = -0.10
 IDENTIFIERS_CONFLICT = -0.50
 MOST_SUPPORT = SAME_DISTRICT + SAME_ROLE + COSIGNERS
 # A piece of evidence: its weight, and its reason (written only when asked for).

@@ -86,6 +86,20 @@ PEOPLE = Layout(
         VERSION_COLUMN,
     ),
 )
+CANDIDATES = Layout(
+    "candidates",
+    "the candidates list of people who may be one person (/people/candidates.csv)",
+    (
+        ("rank", "place in the list, best first"),
+        ("score", "from 0 to 1: how likely the two are one person"),
+        ("person_key", "the key of the first person (the smaller key)"),
+        ("person_name", "the first person's display name"),
+        ("other_key", "the key of the second person"),
+        ("other_name", "the second person's display name"),
+        ("reasons", "why they may be one person, and what speaks against it, separated by ;"),
+        VERSION_COLUMN,
+    ),
+)
 DISTRICTS = Layout(
     "districts",
     "the district tree (/districts.csv), depth first",
@@ -131,4 +145,4 @@ CITING = Layout(
         VERSION_COLUMN,
     ),
 )
-LAYOUTS = (STATEMENTS, SIGNATURES, PEOPLE, DISTRICTS, SOURCES, CITING)
+LAYOUTS = (STATEMENTS, SIGNATURES, PEOPLE, CANDIDATES, DISTRICTS, SOURCES, CITING)

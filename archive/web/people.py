@@ -7,21 +7,24 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from archive import reads
 from archive.data.models import Decision, Event, Person, Signature
 from archive.data.snapshots import snapshot
+from archive.identity.candidates import Candidate
+from archive.identity.review import Review, review
 from archive.web import csv_layouts, csv_rows, downloads, formats, links
 from archive.web.answers import found
 from archive.web.context import get_session
-from archive.web.listing import Listing, page_json
+from archive.web.listing import Listing, Page, page_json, page_number
 
 bp = Blueprint("people", __name__)
 
 ORDERS = reads.people.PEOPLE_ORDERS
+CANDIDATES_PER_PAGE = 100
 SORT_LABELS = {"name": "name", "key": "key", "statements": "number of statements"}
 
 
@@ -90,6 +93,66 @@ def _list_json(listed: Listing) -> dict[str, Any]:
 def _list_csv(listed: Listing) -> Response:
     """Stream every person, in the list's order, as CSV."""
     return downloads.list_csv(listed, "people", csv_layouts.PEOPLE, csv_rows.people_rows)
+
+
+@dataclass(frozen=True)
+class CandidatesPage:
+    """One page of the candidates list, and the whole list (for the CSV twin)."""
+
+    found: Review
+    page: Page
+
+
+@formats.page(bp, "/people/candidates")
+def candidates(fmt: str = formats.HTML) -> ResponseReturnValue:
+    """Show pairs of people who may be one person, best first, a page at a time (the CSV:
+    every pair); the list is computed once per dataset version."""
+    found = reads.versions.per_version(get_session(), "candidates", review)
+    number = page_number(request.args)
+    start = (number - 1) * CANDIDATES_PER_PAGE
+    rows = found.candidates[start : start + CANDIDATES_PER_PAGE]
+    page = Page(rows, number, CANDIDATES_PER_PAGE, len(found.candidates), "score")
+    return formats.respond(
+        fmt,
+        CandidatesPage(found, page),
+        html=_candidates_html,
+        json=_candidates_json,
+        csv=_candidates_csv,
+    )
+
+
+def _candidates_html(data: CandidatesPage) -> str:
+    """Render a page of the candidates list."""
+    return render_template(
+        "candidates.html",
+        page=data.page,
+        names=data.found.names,
+        json_url=url_for("people.candidates", fmt="json", page=data.page.number),
+        csv_url=url_for("people.candidates", fmt="csv"),
+    )
+
+
+def _candidates_json(data: CandidatesPage) -> dict[str, Any]:
+    """Return a page of the candidates list as plain JSON values."""
+    return page_json(data.page, [_candidate_json(data.found, c) for c in data.page.rows])
+
+
+def _candidate_json(found: Review, candidate: Candidate) -> dict[str, Any]:
+    """Return one pair of the candidates list as plain JSON values, with the people's URLs."""
+    pair = found.pair(candidate)
+    for person in (pair["person"], pair["other"]):
+        person["url"] = links.person_url(person["key"])
+    return pair
+
+
+def _candidates_csv(data: CandidatesPage) -> Response:
+    """Stream every pair of the candidates list as CSV, best first."""
+    names = data.found.names
+    rows = (
+        (rank, c.score, c.left, names[c.left], c.right, names[c.right], "; ".join(c.reasons))
+        for rank, c in enumerate(data.found.candidates, 1)
+    )
+    return downloads.csv_response(csv_layouts.CANDIDATES, rows, ["people", "candidates"])
 
 
 def person_page(session: Session, key: str) -> PersonPage:

@@ -28,6 +28,7 @@ MEASURES = (
     "export signatures table, memory",
     "export zip",
     "export zip, memory",
+    "candidates list",
     *(f"{page}, {what}" for page in PAGES for what in ("throughput", "p95 latency")),
     "statement pages during abuse",
     "statement pages during sustained abuse",

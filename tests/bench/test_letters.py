@@ -65,7 +65,19 @@ def test_each_letter_imports_cleanly(db: Database, small: letters.Letters, tmp_p
         path = tmp_path / name
         path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
         importer.run(db, [path])
-    assert row_counts(db)["signatures"] == 380
+    counts = row_counts(db)
+    assert counts["signatures"] == counts["people"] == 380  # namesakes are people of their own
+
+
+def test_imported_into_an_archive_the_letters_give_the_engine_s_candidates(
+    small: letters.Letters, tmp_path: Path
+) -> None:
+    """Import matching, the database's reads and the filing of names lose no pair."""
+    direct = letters.evaluate(small)
+    imported = letters.evaluate_imported(small, tmp_path)
+    assert (imported.found, imported.missed) == (direct.found, direct.missed)
+    assert [w[:3] for w in imported.wrong] == [w[:3] for w in direct.wrong]
+    assert imported.recall >= 0.8 and imported.precision >= 0.8
 
 
 def test_people_of_the_letters_are_one_per_signature(small: letters.Letters) -> None:

@@ -127,8 +127,11 @@ def test_reasons_against_come_last() -> None:
         "same district: ru/spb",
         "signed the same statement: s",
     )
-    assert candidate.score == pytest.approx(0.75 + 0.2 - 0.4)
-    assert find_candidates(people) == []
+    assert candidate.score == pytest.approx(0.75 + 0.2 - 0.1)
+    # Namesakes of one letter are listed, below the same pair from two letters.
+    assert find_candidates(people) == [candidate]
+    apart = [people[0], person("b", "Иван Сидоров", districts=frozenset({"ru/spb"}))]
+    assert only(find_candidates(apart)).score > candidate.score
 
 
 def test_identifiers_that_conflict_put_a_pair_under_the_minimum() -> None:

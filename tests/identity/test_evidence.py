@@ -85,7 +85,7 @@ def test_roles_are_compared_folded_and_said_as_written() -> None:
 
 def test_a_statement_both_signed_says_two_people() -> None:
     found = said(signing(statements=("s1", "s2")), signing("b", statements=("s2", "s1")))
-    assert found == [(-0.4, "signed the same statement: s1, s2")]
+    assert found == [(-0.1, "signed the same statement: s1, s2")]
 
 
 def test_identifiers_of_one_scheme_that_differ_conflict() -> None:
