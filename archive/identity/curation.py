@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import combinations
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -113,7 +114,7 @@ def merge(
     good (``merged_keys``: their URLs redirect to ``keep``, as do keys merged into them
     before). Raises Refused, writing nothing, for an unknown or merged key, a person named
     twice, two people who signed the same statement (one person would have two signatures
-    of it), or a pair once decided not the same person.
+    of it), or two of them once decided not the same person.
     """
     if not others:
         raise Refused("name at least one person to merge into the first")
@@ -121,11 +122,11 @@ def merge(
         raise Refused("a person is named twice")
     kept = _person(session, keep)
     people = [_person(session, key) for key in others]
-    for other in people:
-        decision = decided_distinct(session, keep, other.key)
+    for first, second in combinations([keep, *others], 2):
+        decision = decided_distinct(session, first, second)
         if decision is not None:
             raise Refused(
-                f"{keep!r} and {other.key!r} were decided not the same person "
+                f"{first!r} and {second!r} were decided not the same person "
                 f"({decision.changeset.actor}, {decision.changeset.created_at:%Y-%m-%d})"
                 + (f": {decision.reason}" if decision.reason else "")
             )
@@ -140,7 +141,7 @@ def merge(
             signed[statement] = other.key
     writer = Writer(session, actor=actor, defaults=WHOLE, summary=reason)
     after = snapshot("person", kept)
-    last = {}
+    last: dict[str, Record] = {}
     for other in people:
         last[other.key] = record = snapshot("person", other)
         after = absorb(after, record)

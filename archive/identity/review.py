@@ -3,13 +3,13 @@ index of name keys, with what their signatures and identifiers say, scored by
 :func:`archive.identity.candidates.find_candidates`; pairs decided not the same person never
 come back.
 
-Only the names of every person are read whole; signatures, identifiers and co-signers are read
-for the people filed under a key with someone else, a chunk of keys a query.
+Every person's names are read, and filed under the keys of the index of name keys; only the
+people filed under a key with someone else are scored, with what their signatures, identifiers
+and co-signers say (the signatures read in one pass).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,10 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import reads
-from archive.data.batches import batched
 from archive.data.models import District, Person, PersonIdentifier, PersonName, Signature, Statement
 from archive.identity.candidates import Candidate, PersonFacts, find_candidates
 from archive.identity.names import blocking_keys
+
+# Rows fetched at a time when scanning the signatures.
+SCAN = 10_000
 
 
 @dataclass(frozen=True)
@@ -69,24 +71,35 @@ def _facts(
     session: Session, keys: list[str], names: dict[str, list[str]]
 ) -> tuple[list[PersonFacts], dict[str, set[str]]]:
     """Return the facts of the people ``keys`` and, for each statement they signed, who
-    signed it."""
+    signed it.
+
+    The signatures are read in one pass over their table, with the keys of people, statements
+    and districts looked up by id in memory: at a million signatures, a tenth of the time of
+    asking for each chunk of people in turn with joins.
+    """
+    connection = session.connection()  # plain rows, without the ORM's work per row
+    person_keys = dict(connection.execute(select(Person.id, Person.key)).all())
+    statement_keys = dict(connection.execute(select(Statement.id, Statement.key)).all())
+    district_keys = dict(connection.execute(select(District.id, District.key)).all())
+    wanted = set(keys)
     signed: dict[str, list[tuple[str, str | None, str | None]]] = {key: [] for key in keys}
-    identifiers: dict[str, set[tuple[str, str]]] = {key: set() for key in keys}
-    signatures = (
-        select(Person.key, Statement.key, District.key, Signature.role)
-        .join(Signature, Signature.person_id == Person.id)
-        .join(Statement, Signature.statement_id == Statement.id)
-        .outerjoin(District, Signature.district_id == District.id)
+    signers: dict[str, set[str]] = {}
+    query = select(
+        Signature.person_id, Signature.statement_id, Signature.district_id, Signature.role
     )
+    rows = connection.execution_options(yield_per=SCAN).execute(query)
+    for person_id, statement_id, district_id, role in rows:
+        person, statement = person_keys[person_id], statement_keys[statement_id]
+        signers.setdefault(statement, set()).add(person)
+        if person in wanted:
+            district = None if district_id is None else district_keys[district_id]
+            signed[person].append((statement, district, role))
+    identifiers: dict[str, set[tuple[str, str]]] = {key: set() for key in keys}
     held = select(Person.key, PersonIdentifier.scheme, PersonIdentifier.value).join(
         Person, PersonIdentifier.person_id == Person.id
     )
-    for chunk in batched(keys):
-        for key, statement, district, role in session.execute(
-            signatures.where(Person.key.in_(chunk))
-        ):
-            signed[key].append((statement, district, role))
-        for key, scheme, value in session.execute(held.where(Person.key.in_(chunk))):
+    for key, scheme, value in session.execute(held):
+        if key in wanted:
             identifiers[key].add((scheme, value))
     facts = [
         PersonFacts(
@@ -100,18 +113,4 @@ def _facts(
         for key in keys
     ]
     statements = {s for rows in signed.values() for s, _d, _r in rows}
-    return facts, _signers(session, statements)
-
-
-def _signers(session: Session, statements: Iterable[str]) -> dict[str, set[str]]:
-    """Return who signed each of ``statements``, by statement key."""
-    signers: dict[str, set[str]] = {}
-    query = (
-        select(Statement.key, Person.key)
-        .join(Signature, Signature.statement_id == Statement.id)
-        .join(Person, Signature.person_id == Person.id)
-    )
-    for chunk in batched(sorted(statements)):
-        for statement, person in session.execute(query.where(Statement.key.in_(chunk))):
-            signers.setdefault(statement, set()).add(person)
-    return signers
+    return facts, {statement: signers[statement] for statement in statements}

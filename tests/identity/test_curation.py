@@ -200,7 +200,7 @@ def test_a_curation_that_would_lose_or_overwrite_something_is_refused(
 
 
 def test_not_the_same_person_is_kept_and_stops_a_merge(
-    two: Flask, db: Database, runner: FlaskCliRunner, client: Any
+    two: Flask, db: Database, runner: FlaskCliRunner, client: Any, tmp_path: Path
 ) -> None:
     result = cli(runner, "distinct", "ivan-petrov-2", "ivan-petrov", "--reason", "Kazan, not Omsk")
     assert result.exit_code == 0, result.output
@@ -214,6 +214,11 @@ def test_not_the_same_person_is_kept_and_stops_a_merge(
     assert row_counts(db) == before
     page = client.get("/people/ivan-petrov-2").get_data(as_text=True)
     assert "are not the same person" in page and "Kazan, not Omsk" in page
+    # Nor may the two be merged into a third.
+    path = write(tmp_path, "third.json", {"people": [{"key": "third", "name": "Ivan P."}]})
+    assert runner.invoke(args=["import", str(path)]).exit_code == 0
+    into_third = cli(runner, "merge", "third", "ivan-petrov", "ivan-petrov-2")
+    assert "'ivan-petrov' and 'ivan-petrov-2' were decided not the same" in into_third.output
 
 
 def test_split_moves_the_named_signatures_to_a_new_person(
