@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, current_app, render_template
+from flask import Flask, Response, current_app, render_template, request
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect
 
 from archive.web import (
     districts,
@@ -85,11 +86,20 @@ def _template_globals() -> dict[str, Any]:
 
 
 def _http_error(error: HTTPException) -> tuple[str, int]:
-    """Render an HTTP error as a page."""
+    """Render an HTTP error as a page: the site's own, or, for a request werkzeug rejected
+    before routing (a malformed Host header), a bare page that builds no URL (there is no URL
+    adapter to build one with)."""
     code = error.code or 500
-    return render_template(
-        "error.html", code=code, title=error.name, message=error.description
-    ), code
+    page = "error.html" if _routed() else "bare_error.html"
+    return render_template(page, code=code, title=error.name, message=error.description), code
+
+
+def _routed() -> bool:
+    """Tell whether the request reached the router: Flask keeps as the routing exception
+    either a failed match (not found, wrong method, a redirect) or the rejection of the request
+    before any URL could be matched or built."""
+    rejected = request.routing_exception
+    return rejected is None or isinstance(rejected, (NotFound, MethodNotAllowed, RequestRedirect))
 
 
 def _database_unavailable(_error: Exception) -> tuple[str, int]:

@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import pytest
 from flask import Flask
 from werkzeug.routing import AnyConverter, PathConverter, Rule
 from werkzeug.test import TestResponse
@@ -229,6 +230,21 @@ def test_unknown_url_and_static_file(demo: Flask) -> None:
     assert response.mimetype == "text/css"
     check_headers(response, static)
     response.close()
+
+
+@pytest.mark.parametrize("host", ["a..b", "x" * 64 + ".org", "a..b:5000"])
+@pytest.mark.parametrize("path", ["/", "/people", "/people/ksenia-thorstrom.json", "/nowhere"])
+def test_a_malformed_host_is_a_bad_request_not_a_server_error(
+    demo: Flask, caplog: pytest.LogCaptureFixture, host: str, path: str
+) -> None:
+    """Werkzeug rejects the host before routing; the error page then built URLs without a URL
+    adapter, and every route answered 500 with a traceback in the log."""
+    response = demo.test_client().get(path, headers={"Host": host})
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert "<h1>400 Bad Request</h1>" in body and 'href="/"' in body
+    check_headers(response, path)
+    assert [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")] == []
 
 
 def test_every_linked_page_answers(demo: Flask) -> None:
