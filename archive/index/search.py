@@ -50,7 +50,8 @@ class Results:
     filter's values over every statement matched ({facet: {value: statements}}); ``messages``
     say what the query language changed or refused, or why the search stopped; ``suggestion``
     is the query respelt with indexed words, offered when nothing matched; ``terms`` are
-    what the query matches, for :func:`archive.index.highlight.highlight`.
+    what the query matches, for :func:`archive.index.highlight.highlight`; ``stopped`` says
+    that the search was refused (too costly) or stopped (too slow) and lists nothing.
     """
 
     query: str
@@ -63,6 +64,7 @@ class Results:
     terms: Terms = field(default_factory=Terms)
     page: int = 1
     per_page: int = PER_PAGE
+    stopped: bool = False
 
 
 class SearchTooSlow(Exception):
@@ -148,7 +150,7 @@ def run_search(
     try:
         found = _select(index, text, filters)
     except SearchTooSlow as slow:
-        results.messages = [str(slow)]
+        results.messages, results.stopped = [str(slow)], True
         return results
     columns = found.columns
     results.messages, results.terms = found.parsed.messages, found.terms

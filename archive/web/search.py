@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
@@ -339,13 +339,14 @@ class Search:
         return search_page(self.session, self.index, self.params)
 
     def every_key(self) -> list[str]:
-        """Return the keys of every statement found, in order; answer 503 when that takes too
-        long (an empty file would say that nothing was found)."""
+        """Return the keys of every statement found, in order; answer 400 with the note when
+        the search is refused or stopped (an empty file would say that nothing was found, and
+        a 5xx would invite a retry of the same search)."""
         params = self.params
         try:
             keys, _messages = all_matching_keys(self.index, params.q, params.filters, params.sort)
         except SearchTooSlow as error:
-            abort(503, description=str(error))
+            abort(400, description=str(error))
         return keys
 
 
@@ -355,6 +356,8 @@ def results(fmt: str = formats.HTML) -> ResponseReturnValue:
     params = SearchParams.from_args(request.args)
     signatures = request.args.get("rows") == "signatures"
     found = Search(get_session(), get_index(), params, signatures)
+    if fmt == "json" and found.page.results.stopped:  # the note, as a client error
+        return jsonify(as_json(found.page)), 400
     return formats.respond(fmt, found, html=_html, json=_json, csv=_csv)
 
 

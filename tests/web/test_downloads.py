@@ -557,7 +557,23 @@ def test_search_too_slow_is_said_not_an_empty_file(
 
     monkeypatch.setattr(search, "matching", too_slow)
     response = client.get("/search.csv?q=putin")
-    assert response.status_code == 503
+    assert response.status_code == 400
     assert response.mimetype == "text/html"
     assert "took too long" in response.get_data(as_text=True)
     check_headers(response, "/search.csv?q=putin")
+    twin = client.get("/search.json?q=putin")
+    assert twin.status_code == 400
+    assert twin.get_json()["results"] == []
+    assert any("took too long" in message for message in twin.get_json()["messages"])
+    assert client.get("/search?q=putin").status_code == 200  # the page shows the note
+
+
+def test_a_refused_search_is_a_client_error_from_both_twins(
+    demo: Flask, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search over the budget of postings answered 503, inviting retries."""
+    monkeypatch.setattr(search, "query_cost", lambda *args: 10**12)
+    for twin in ("csv", "json"):
+        response = client.get(f"/search.{twin}?q=putin")
+        assert response.status_code == 400, (twin, response.status_code)
+        assert "read too much of the index" in response.get_data(as_text=True)
