@@ -197,6 +197,7 @@ def _import(paths: list[Path], actor: str, match_people: str | None = None) -> N
     if result.people.new or result.people.matched:
         click.echo(_people_summary(result.people))
     click.echo(f"dataset version {result.version_before} -> {result.version_after}")
+    _require_search_current(result.version_after)
 
 
 def _summary(tally: Tally) -> str:
@@ -284,6 +285,7 @@ def _curate(write: Callable[[Session], curation.Done], said: str) -> None:
     except curation.Refused as refused:
         raise click.ClickException(f"{refused}; nothing was written") from None
     click.echo(f"{said}: {done.revisions} revision(s), dataset version {version}")
+    _require_search_current(version)
 
 
 @people_group.command("candidates")
@@ -371,6 +373,20 @@ def distinct_command(first: str, second: str, reason: str | None, actor: str) ->
         lambda session: curation.distinct(session, first, second, actor, reason),
         f"{first} and {second} are not the same person",
     )
+
+
+def _require_search_current(version: int) -> None:
+    """Exit 1 with one line when a write committed but the search index could not take it
+    in: the data is saved, and search does not show it until the index catches up."""
+    indexed = get_index().reflects()
+    if indexed < version:
+        click.echo(
+            f"error: the data is saved (dataset version {version}), but the search index could "
+            f"not take it in (it shows version {indexed}): run `archive reindex --catch-up`, "
+            "or `archive reindex` if that fails",
+            err=True,
+        )
+        sys.exit(1)
 
 
 def _require_schema() -> None:

@@ -137,6 +137,14 @@ class SearchIndex:
         """
         return _version_of(self.searcher())
 
+    def reflects(self) -> int:
+        """Return the dataset version the index reflects, or 0 when there is no usable index
+        (none yet, or its folder cannot be read): never raises."""
+        try:
+            return self.version()
+        except (whoosh_index.EmptyIndexError, OSError):
+            return 0
+
     def ensure_current(self, wait: float = WRITE_LOCK_TIMEOUT, limit: int | None = None) -> str:
         """Rebuild a missing, unreadable or foreign index; catch up a stale one; say which.
 
@@ -189,8 +197,8 @@ class SearchIndex:
         what this one could not)."""
         try:
             self.catch_up(wait=COMMIT_LOCK_TIMEOUT)
-        except Exception:
-            log.exception("search index could not catch up after a commit")
+        except Exception as error:  # one line: the caller says what it means for its user
+            log.warning("search index could not catch up after a commit: %r", error)
 
     def rebuild(self, unless_switched_from: str | None = None) -> int:
         """Build a new index beside the live one from the database, then switch to it; return

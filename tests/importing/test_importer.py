@@ -397,3 +397,29 @@ def test_signatures_csv_is_the_whole_list_for_the_statements_it_covers(
     result = importer.run(db, [tmp_path])
     assert result.tally.counts["signature"] == {"deleted": 1}
     assert result.tally.counts["statement"] == {"unchanged": 1}
+
+
+def test_an_import_the_index_could_not_take_in_says_so_and_exits_1(
+    app: Any, db: Database, runner: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import printed a traceback and exited 0, leaving search silently behind."""
+    from archive.index.generations import SearchIndex
+
+    def unwritable(self: SearchIndex, wait: float = 0) -> int:
+        raise PermissionError(13, "Permission denied", str(self.folder))
+
+    monkeypatch.setattr(SearchIndex, "catch_up", unwritable)
+    path = _write_json(tmp_path / "letter.json", _letter({"person": {"name": "Ivan Petrov"}}))
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 1, result.output
+    version = row_counts(db)["dataset_version"]
+    assert version > 0, result.output  # the data is saved
+    assert (
+        f"error: the data is saved (dataset version {version}), but the search index could not "
+        "take it in (it shows version 0): run `archive reindex --catch-up`"
+    ) in result.output
+    assert "Traceback" not in result.output
+    monkeypatch.undo()
+    again = runner.invoke(args=["reindex", "--catch-up"])
+    assert again.exit_code == 0, again.output
+    assert runner.invoke(args=["import", str(path)]).exit_code == 0
