@@ -160,6 +160,7 @@ class Writer:
     ids: Ids = field(init=False)
     tally: Tally = field(default_factory=Tally)
     changeset_id: int | None = None
+    next_revision: int | None = None  # the number the next revision takes
 
     def __post_init__(self) -> None:
         self.rows = Rows(self.session)
@@ -167,9 +168,19 @@ class Writer:
 
     def revise(self, kind: str, changes: list[tuple[str, str, Any, Any]]) -> None:
         """Write a revision (key, action, before, after) for every change, in one insert, in
-        the writer's changeset (made with the first)."""
+        the writer's changeset (made with the first).
+
+        Revisions are numbered here, one after the newest stored, not by the database's
+        sequence: the writer holds the write lock (archive.data.database), so no other
+        transaction numbers at the same time, and a transaction that fails or is killed
+        leaves no hole in the dataset versions (a PostgreSQL sequence would keep its values
+        used).
+        """
         if not changes:
             return
+        if self.next_revision is None:
+            self.next_revision = dataset_version(self.session) + 1
+        first, self.next_revision = self.next_revision, self.next_revision + len(changes)
         if self.changeset_id is None:
             self.changeset_id = insert_rows(
                 self.session,
@@ -187,6 +198,7 @@ class Writer:
             table_of(Revision),
             [
                 {
+                    "id": number,
                     "changeset_id": self.changeset_id,
                     "record_type": kind,
                     "record_key": key,
@@ -194,7 +206,7 @@ class Writer:
                     "before": before,
                     "after": after,
                 }
-                for key, action, before, after in changes
+                for number, (key, action, before, after) in enumerate(changes, first)
             ],
         )
         for _key, action, _before, _after in changes:
