@@ -1,11 +1,8 @@
-"""The candidates list read from the database: the people whose names share a key of the
-index of name keys, with what their signatures and identifiers say, scored by
-:func:`archive.identity.candidates.find_candidates`; pairs decided not the same person never
-come back.
-
-Every person's names are read, and filed under the keys of the index of name keys; only the
-people filed under a key with someone else are scored, with what their signatures, identifiers
-and co-signers say (the signatures read in one pass).
+"""The candidates list read from the database: every person's names, with what their
+signatures (read in one pass), identifiers and co-signers say, given to
+:func:`archive.identity.candidates.find_candidates`, which files the names under the keys of
+the index of name keys and scores only people filed together; pairs decided not the same
+person never come back.
 """
 
 from __future__ import annotations
@@ -19,7 +16,6 @@ from sqlalchemy.orm import Session
 from archive import reads
 from archive.data.models import District, Person, PersonIdentifier, PersonName, Signature, Statement
 from archive.identity.candidates import Candidate, PersonFacts, find_candidates
-from archive.identity.names import blocking_keys
 
 # Rows fetched at a time when scanning the signatures.
 SCAN = 10_000
@@ -46,13 +42,7 @@ class Review:
 def review(session: Session) -> Review:
     """Return the pairs of people who may be one person, best first (see the module)."""
     names = _names(session)
-    filed: dict[str, set[str]] = {}
-    for key, spellings in names.items():
-        for spelling in spellings:
-            for block in blocking_keys(spelling):
-                filed.setdefault(block, set()).add(key)
-    shared = sorted({key for keys in filed.values() if len(keys) > 1 for key in keys})
-    facts, signers = _facts(session, shared, names)
+    facts, signers = _facts(session, sorted(names), names)
     candidates = find_candidates(facts, signers, reads.people.distinct_pairs(session))
     shown = {key for c in candidates for key in (c.left, c.right)}
     return Review(candidates, {key: names[key][0] for key in shown})

@@ -72,7 +72,7 @@ def test_each_letter_imports_cleanly(db: Database, small: letters.Letters, tmp_p
 def test_imported_into_an_archive_the_letters_give_the_engine_s_candidates(
     small: letters.Letters, tmp_path: Path
 ) -> None:
-    """Import matching, the database's reads and the filing of names lose no pair."""
+    """Import matching and the database's reads lose no pair."""
     direct = letters.evaluate(small)
     imported = letters.evaluate_imported(small, tmp_path)
     assert (imported.found, imported.missed) == (direct.found, direct.missed)

@@ -153,7 +153,7 @@ def test_the_candidates_page_and_its_twins(archive: Flask, client: Any) -> None:
     assert "no pairs on this page" in client.get("/people/candidates?page=9").get_data(as_text=True)
 
 
-def test_reading_only_people_who_share_a_name_key_loses_no_pair(
+def test_the_list_over_the_archive_is_the_engine_s_over_every_person(
     archive: Flask, db: Database, runner: FlaskCliRunner, tmp_path: Path
 ) -> None:
     kazan = {"name": "Ivan Petrov", "description": "Teacher in Kazan"}
