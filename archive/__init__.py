@@ -30,7 +30,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create the archive's Flask application: configuration, database, search index,
-    blueprints and commands; then make the index usable (:meth:`SearchIndex.prepare`).
+    blueprints and commands.
+
+    It leaves the index as it is: a command that writes brings it up to date first, and a
+    search hands what it cannot do at once (a backlog, a missing index) to a background
+    thread (:meth:`archive.index.generations.SearchIndex.freshen`), so that ``archive check``
+    sees the index as it is and no request waits for a rebuild.
 
     ``test_config`` overrides settings after the environment is read (keys as in
     :func:`archive.config.load`).
@@ -57,5 +62,4 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     context.attach(app, database, index)
     web.init_app(app)
     cli.init_app(app)
-    index.prepare()
     return app

@@ -25,6 +25,7 @@ from archive.identity.review import review
 from archive.importing import fields, importer
 from archive.importing.people import MATCH_RULES, Matching
 from archive.importing.tables import TABLES
+from archive.index.generations import IndexUnavailable, SearchIndex
 from archive.web.context import get_db, get_index
 
 PROGRESS_THRESHOLD = 2000
@@ -126,7 +127,14 @@ def reindex_command(catch_up: bool) -> None:
     _require_schema()
     index = get_index()
     started = time.perf_counter()
-    version = index.catch_up() if catch_up else index.rebuild()
+    try:
+        version = index.catch_up() if catch_up else index.rebuild()
+    except IndexUnavailable:
+        raise click.ClickException(
+            f"there is no search index in {index.folder} to catch up: run `archive reindex`"
+        ) from None
+    except OSError as error:
+        raise click.ClickException(f"the search index cannot be written: {error}") from None
     action = "caught up" if catch_up else "rebuilt"
     click.echo(
         f"index {action} to dataset version {version} in {time.perf_counter() - started:.1f} s"
@@ -134,17 +142,44 @@ def reindex_command(catch_up: bool) -> None:
 
 
 @click.command("check")
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Then bring the index up to date: catch it up, or rebuild it if that is not enough.",
+)
 @with_appcontext
-def check_command() -> None:
-    """Report every difference between the database and the search index."""
+def check_command(repair: bool) -> None:
+    """Report every difference between the database and the search index, as they are (a
+    lagging index included); exit 1 if there is one, unless --repair then removed them all."""
     _require_schema()
-    differences = get_index().differences()
+    index = get_index()
+    differences = _index_differences(index)
     for difference in differences:
         click.echo(f"difference: {difference}", err=True)
+    if differences and repair:
+        started = time.perf_counter()
+        outcome = index.ensure_current()
+        if _index_differences(index):
+            index.rebuild()
+            outcome = "rebuilt"
+        click.echo(f"index {outcome} in {time.perf_counter() - started:.1f} s", err=True)
+        differences = _index_differences(index)
+        for difference in differences:
+            click.echo(f"difference after repair: {difference}", err=True)
     if differences:
-        click.echo(f"{len(differences)} difference(s); run `archive reindex`", err=True)
+        hint = "" if repair else "; run `archive check --repair`"
+        click.echo(f"{len(differences)} difference(s){hint}", err=True)
         sys.exit(1)
     click.echo("the index matches the database")
+
+
+def _index_differences(index: SearchIndex) -> list[str]:
+    """Return the differences between database and index, or the one sentence saying there
+    is no index or that it cannot be read."""
+    try:
+        return index.differences()
+    except IndexUnavailable as error:
+        return [f"the search index in {index.folder} cannot be used: {error}"]
 
 
 @click.command("export")
@@ -177,7 +212,7 @@ def export_command(folder: Path, spreadsheet: bool) -> None:
 
 
 def _import(paths: list[Path], actor: str, match_people: str | None = None) -> None:
-    _require_schema()
+    _ready_to_write()
     with _progress() as progress:
         try:
             result = importer.run(
@@ -277,7 +312,7 @@ def _curating(command: Callable[..., None]) -> Callable[..., None]:
 
 def _curate(write: Callable[[Session], curation.Done], said: str) -> None:
     """Run one curation in a write transaction; a refusal is an error that writes nothing."""
-    _require_schema()
+    _ready_to_write()
     try:
         with get_db().writing() as session:
             done = write(session)
@@ -387,6 +422,18 @@ def _require_search_current(version: int) -> None:
             err=True,
         )
         sys.exit(1)
+
+
+def _ready_to_write() -> None:
+    """Check that the schema is current, then bring the search index up to date (building it
+    if there is none), so that after the write it has only the write's own changes to take
+    in. An index that cannot be brought up to date does not stop the write: the command says
+    so after it (:func:`_require_search_current`)."""
+    _require_schema()
+    try:
+        get_index().prepare()
+    except Exception as error:  # the data can still be written; the index is said after
+        click.echo(f"warning: the search index cannot be brought up to date: {error!r}", err=True)
 
 
 def _require_schema() -> None:

@@ -27,7 +27,7 @@ from archive import create_app
 from archive.data import migrations, models
 from archive.data.database import Database
 from archive.data.revisions import dataset_version
-from archive.web.context import get_db
+from archive.web.context import get_db, get_index
 
 TEST_DATABASE_URL = "ARCHIVE_TEST_DATABASE_URL"
 BACKENDS = ("sqlite", "postgresql")
@@ -225,7 +225,8 @@ def session_database() -> Iterator[str]:
 
 
 def make_app(tmp_path: Path, migrated_file: Path, **config: Any) -> Flask:
-    """Create an app on a copy of the migrated database, with its index in ``tmp_path``."""
+    """Create an app on a copy of the migrated database, with its index in ``tmp_path`` made
+    ready, as a command that writes makes it (``archive import`` and the like)."""
     settings = {
         "TESTING": True,
         "DATABASE_URL": new_database(tmp_path, "archive", migrated_file),
@@ -233,7 +234,9 @@ def make_app(tmp_path: Path, migrated_file: Path, **config: Any) -> Flask:
         "SECRET_KEY": "test",
         **config,
     }
-    return create_app(settings)
+    app = create_app(settings)
+    get_index(app).prepare()
+    return app
 
 
 @pytest.fixture
@@ -271,10 +274,11 @@ def demo(app: Flask, runner: FlaskCliRunner) -> Flask:
 
 
 def close(app: Flask) -> None:
-    """Close the app's index searcher and database connections."""
-    from archive.web.context import get_index
-
-    get_index(app).close()
+    """Wait for the index's background maintenance, then close the app's index searcher and
+    database connections."""
+    index = get_index(app)
+    index.settle()
+    index.close()
     get_db(app).dispose()
 
 

@@ -6,9 +6,15 @@ index stores the newest revision it reflects, and :meth:`SearchIndex.catch_up` a
 revisions after it, under the index's write lock with a timeout, so that any number of processes
 can catch up at once without losing an update or failing on a lock. Catching up runs after each
 write transaction commits (never at flush time, so a rolled-back transaction leaves no trace),
-before each search if the database has moved on, and at start-up. :meth:`SearchIndex.rebuild`
-builds a whole new index beside the live one and switches to it atomically by rewriting the
-``CURRENT`` pointer.
+before a command writes (:meth:`SearchIndex.prepare`), and before each search if the database
+has moved on by a little (:meth:`SearchIndex.freshen`). :meth:`SearchIndex.rebuild` builds a
+whole new index beside the live one and switches to it atomically by rewriting the ``CURRENT``
+pointer.
+
+A request never rebuilds and never waits: what it cannot do at once (a large backlog, a missing
+or damaged index) it hands to a background thread of its process (:meth:`SearchIndex.wake`),
+one process per index folder at a time, and answers from the index as it is, saying how far
+behind it is.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import shutil
 import threading
 import time
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +53,31 @@ WRITE_LOCK_TIMEOUT = 30.0  # seconds to wait for another process's index writer
 COMMIT_LOCK_TIMEOUT = 600.0
 # Documents from which a new index is written by one process per core.
 PARALLEL_FROM = 5_000
+# Seconds the background maintenance of a process rests after it failed (an index folder that
+# cannot be written, a database that cannot be read), however often searches ask for it.
+MAINTENANCE_RETRY = 30.0
+# The file whose lock the process maintaining an index folder in the background holds.
+MAINTENANCE_LOCK = "MAINTAIN.lock"
+
+
+class IndexUnavailable(Exception):
+    """There is no usable search index (none yet, unreadable, of another format, or newer than
+    the database); one is being built in the background."""
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How current the index a search read is: the dataset version it reflects (``indexed``)
+    and the database's (``current``), both revision ids."""
+
+    indexed: int
+    current: int
+
+    @property
+    def behind(self) -> int:
+        """Return the number of changes (revisions) the index lacks: dataset versions are
+        dense, so it is the difference of the two versions."""
+        return max(self.current - self.indexed, 0)
 
 
 class SearchIndex:
@@ -66,6 +98,11 @@ class SearchIndex:
         self.segments: dict[str, SegmentColumns] = {}
         # Each searcher's columns, made at its first search and dropped with the searcher.
         self._columns: weakref.WeakKeyDictionary[Any, Columns] = weakref.WeakKeyDictionary()
+        # The background maintenance: its thread while it runs, whether a request asked for it
+        # since it last looked, and until when (time.monotonic) it rests after a failure.
+        self._worker: threading.Thread | None = None
+        self._wanted = False
+        self._resting_until = 0.0
 
     def _current(self) -> str | None:
         try:
@@ -137,6 +174,15 @@ class SearchIndex:
         """
         return _version_of(self.searcher())
 
+    def _usable_version(self) -> int:
+        """Return the version of the live index; raise EmptyIndexError when there is none,
+        IndexVersionError when its documents are of another DOCUMENT_FORMAT, and whatever
+        reading a damaged folder raises."""
+        meta = _meta(self.searcher())
+        if meta.get("format") != DOCUMENT_FORMAT:
+            raise whoosh_index.IndexVersionError("documents of another format", 0)
+        return int(meta["version"])
+
     def reflects(self) -> int:
         """Return the dataset version the index reflects, or 0 when there is no usable index
         (none yet, or its folder cannot be read): never raises."""
@@ -155,10 +201,7 @@ class SearchIndex:
         """
         seen = self._current() or ""  # the generation found unusable; "" for none
         try:
-            meta = _meta(self.searcher())
-            indexed = int(meta["version"])
-            if meta.get("format") != DOCUMENT_FORMAT:
-                raise whoosh_index.IndexVersionError("documents of another format", 0)
+            indexed = self._usable_version()
         except whoosh_index.EmptyIndexError:
             log.info("no search index in %s yet; building it", self.folder)
             self.rebuild(unless_switched_from=seen)
@@ -190,6 +233,84 @@ class SearchIndex:
         if migrations.current_revision(self.database) != migrations.head_revision():
             return "not migrated"
         return self.ensure_current()
+
+    def freshen(self, limit: int) -> Freshness:
+        """Bring the index as close to the database as a request may, and say how close.
+
+        For a request: it never rebuilds and never waits for another process's writer. A
+        backlog of up to ``limit`` revisions is applied at once unless a writer is busy (whose
+        process is applying it); anything more is left to the background (:meth:`wake`), and
+        the index answers as it is. Returns the versions of index and database. Raises
+        IndexUnavailable, after waking the background, when there is no usable index.
+        """
+        try:
+            indexed = self._usable_version()
+        except Exception as error:  # none yet, or a truncated, damaged or outdated folder
+            self.wake()
+            raise IndexUnavailable(repr(error)) from error
+        with self.database.session() as session:
+            current = dataset_version(session)
+        if indexed > current:  # the database was replaced by an older one
+            self.wake()
+            raise IndexUnavailable(f"the index is at version {indexed}, the database {current}")
+        if 0 < current - indexed <= limit:
+            indexed = self.catch_up(wait=0, rebuild=False)
+        if indexed < current:
+            self.wake()
+        return Freshness(indexed, current)
+
+    def wake(self) -> None:
+        """Have a thread of this process bring the index up to date (:meth:`ensure_current`,
+        waiting for other writers as long as a command would), unless one is at it already or
+        the last attempt failed less than MAINTENANCE_RETRY seconds ago; return at once.
+
+        One process per index folder maintains it at a time (a lock file): the others' threads
+        find the lock taken and end, since that process applies what they would.
+        """
+        with self._lock:
+            self._wanted = True
+            if self._worker is not None and self._worker.is_alive():
+                return
+            if time.monotonic() < self._resting_until:
+                return
+            self._worker = threading.Thread(
+                target=self._maintain, name="search-index-maintenance", daemon=True
+            )
+            self._worker.start()
+
+    def settle(self, timeout: float | None = None) -> bool:
+        """Wait up to ``timeout`` seconds (None: however long) for the background maintenance
+        of this process to end; return whether it has."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+            return not worker.is_alive()
+        return True
+
+    def _maintain(self) -> None:
+        """Run maintenance until no request has asked for it since it last began."""
+        while True:
+            with self._lock:
+                if not self._wanted:
+                    self._worker = None
+                    return
+                self._wanted = False
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                with (self.folder / MAINTENANCE_LOCK).open("a+b") as lock:
+                    try:
+                        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        continue  # another process is maintaining the folder
+                    outcome = self.ensure_current(wait=COMMIT_LOCK_TIMEOUT)
+                if outcome != "current":
+                    log.info("search index %s in the background", outcome)
+            except Exception as error:  # one line: the next search after the rest tries again
+                log.warning("search index maintenance failed: %r", error)
+                with self._lock:
+                    self._resting_until = time.monotonic() + MAINTENANCE_RETRY
+            finally:
+                self.close()  # this thread's searcher, which would outlive it unclosed
 
     def catch_up_after_commit(self) -> None:
         """Apply a committed write's revisions, waiting up to COMMIT_LOCK_TIMEOUT seconds for
@@ -251,18 +372,22 @@ class SearchIndex:
             if old.name not in (generation, previous):
                 shutil.rmtree(old, ignore_errors=True)
 
-    def catch_up(self, wait: float = WRITE_LOCK_TIMEOUT) -> int:
+    def catch_up(self, wait: float = WRITE_LOCK_TIMEOUT, rebuild: bool = True) -> int:
         """Apply the revisions the index lacks, under its write lock; return the dataset
         version the index then reflects.
 
         It waits ``wait`` seconds for another process's writer (0: not at all), then leaves
         the catch-up to that process (and returns the version as it is). Raises
-        whoosh.index.EmptyIndexError when the folder holds no index yet.
+        IndexUnavailable when the folder holds no index yet.
 
         When so much changed that a new index is quicker to write on every core, the
-        revisions are not applied one by one: the index is rebuilt.
+        revisions are not applied one by one: the index is rebuilt, or, with ``rebuild``
+        False, nothing is done (the version is returned as it is).
         """
-        index = self.open()
+        try:
+            index = self.open()
+        except whoosh_index.EmptyIndexError as error:
+            raise IndexUnavailable("there is none") from error
         try:
             writer = index.writer(timeout=wait)
         except LockError:
@@ -276,6 +401,8 @@ class SearchIndex:
             raise
         if version is None:
             writer.cancel()
+            if not rebuild:
+                return self.version()
             return self.rebuild(unless_switched_from=self._generation or "")
         return version
 
@@ -311,7 +438,8 @@ class SearchIndex:
         """Return every difference between the database and the index, one sentence each
         (none when in step): the index's version, then the documents missing from the index,
         those it holds that the database does not, and those whose digests differ, each in
-        document id order."""
+        document id order. Raises IndexUnavailable when there is no index or it cannot be
+        read."""
         with self.database.snapshot() as session:
             version = dataset_version(session)
             expected = {
@@ -320,15 +448,29 @@ class SearchIndex:
                 for _key, document in documents(session, doctype, keys)
                 if document is not None
             }
-        searcher = self.searcher()
-        indexed = {
-            f["id"]: f.get("digest")
-            for f in searcher.all_stored_fields()
-            if f.get("doctype") != "meta"
-        }
+        try:
+            searcher = self.searcher()
+            at = _version_of(searcher)
+            indexed = {
+                f["id"]: f.get("digest")
+                for f in searcher.all_stored_fields()
+                if f.get("doctype") != "meta"
+            }
+        except whoosh_index.EmptyIndexError:
+            raise IndexUnavailable("there is none") from None
+        except Exception as error:  # a damaged folder: what reading it raised, in one line
+            raise IndexUnavailable(f"it cannot be read ({error!r})") from None
         problems = []
-        if _version_of(searcher) != version:
-            problems.append(f"index is at version {_version_of(searcher)}, database at {version}")
+        if at < version:
+            problems.append(
+                f"the index lags {version - at} change(s) behind the database: "
+                f"it is at dataset version {at}, the database at {version}"
+            )
+        elif at > version:
+            problems.append(
+                f"the index is ahead of the database: it is at dataset version {at}, "
+                f"the database at {version} (was the database replaced by an older one?)"
+            )
         problems += [
             f"{doc} is missing from the index" for doc in sorted(set(expected) - set(indexed))
         ]
@@ -345,14 +487,16 @@ class SearchIndex:
 
 
 def _bulk_writer(index: Any, documents: int) -> Any:
-    """Return a writer for a new index: one process per core for many documents.
+    """Return a writer for a new index: one process per core for many documents, except in a
+    background thread (a process forked from a thread can inherit locks held by the others).
 
     Each process keeps up to about a gigabyte of postings in memory before it sorts them into
     a run on disk: at 20,000 statements everything fits, and the rebuild takes 36 s instead of
     the 55 s it took with runs written and merged back at 128 MB.
     """
     cores = os.cpu_count() or 1
-    if documents >= PARALLEL_FROM and cores > 1:
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if documents >= PARALLEL_FROM and cores > 1 and in_main_thread:
         return index.writer(
             procs=min(cores, 4),
             multisegment=True,

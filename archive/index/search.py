@@ -2,9 +2,11 @@
 are counted by facet, ranked or ordered by date, and paged; the people the query finds and a
 spelling suggestion come with them if time allows.
 
-Every search is bounded: it catches up a small backlog itself and leaves a large one to its
-writer, a query over the budget of postings is refused at once, and matching, ranking and the
-extras share one time limit (:data:`SEARCH_TIME_LIMIT`).
+Every search is bounded: it catches up a small backlog itself and leaves a large one to the
+background (saying how far behind the index is), it never rebuilds a missing index (it raises
+IndexUnavailable while the background does), a query over the budget of postings is refused
+at once, and matching, ranking and the extras share one time limit
+(:data:`SEARCH_TIME_LIMIT`).
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ from whoosh.query import And, Query, Term
 from archive.index import analysis, querylang
 from archive.index.columns import Columns
 from archive.index.compiler import Compiler, Terms, TimedOut, TooCostly, query_cost
-from archive.index.generations import SearchIndex
+from archive.index.generations import Freshness, SearchIndex
 from archive.index.schema import FILTERS
 from archive.index.scoring import Scored, matching
 from archive.index.whoosh_private import AllowedInTime, BulkCodec
 
 # The most revisions a search catches up itself; a larger backlog (an import's) is left to the
-# process that wrote it: applying it inside a request would outlast a worker's timeout.
+# background: applying it inside a request would outlast a worker's timeout.
 SEARCH_CATCH_UP_LIMIT = 1000
 # Seconds one search may take, all of it: expanding prefixes and fuzzy words, matching,
 # ranking, people, suggestions. Ranking stops with what it found in time; matching stops
@@ -51,7 +53,8 @@ class Results:
     say what the query language changed or refused, or why the search stopped; ``suggestion``
     is the query respelt with indexed words, offered when nothing matched; ``terms`` are
     what the query matches, for :func:`archive.index.highlight.highlight`; ``stopped`` says
-    that the search was refused (too costly) or stopped (too slow) and lists nothing.
+    that the search was refused (too costly) or stopped (too slow) and lists nothing;
+    ``freshness`` gives the dataset versions of the index searched and of the database.
     """
 
     query: str
@@ -65,17 +68,24 @@ class Results:
     page: int = 1
     per_page: int = PER_PAGE
     stopped: bool = False
+    freshness: Freshness = field(default_factory=lambda: Freshness(0, 0))
 
 
 class SearchTooSlow(Exception):
     """Finding the matching statements took longer than a search may, or would read more of
-    the index than a search may; the message is the note for the reader."""
+    the index than a search may; the message is the note for the reader, ``freshness`` the
+    versions of the index searched and of the database."""
+
+    def __init__(self, note: str, freshness: Freshness) -> None:
+        super().__init__(note)
+        self.freshness = freshness
 
 
 @dataclass
 class _Selection:
     """What a query and its filters select: the statements matched, before any paging."""
 
+    freshness: Freshness
     searcher: Any
     columns: Columns
     parsed: querylang.ParsedQuery
@@ -87,9 +97,9 @@ class _Selection:
 
 
 def _select(index: SearchIndex, text: str, filters: dict[str, str] | None) -> _Selection:
-    """Select the statements a query and its filters match; raise SearchTooSlow past the limit."""
-    # Whoever holds the index writer is catching up already: a search does not wait for it.
-    index.ensure_current(wait=0, limit=SEARCH_CATCH_UP_LIMIT)
+    """Select the statements a query and its filters match; raise SearchTooSlow past the
+    limit, IndexUnavailable when there is no usable index."""
+    freshness = index.freshen(SEARCH_CATCH_UP_LIMIT)
     parsed = querylang.parse(text)
     searcher = index.searcher()
     columns = index.columns(searcher)
@@ -105,14 +115,16 @@ def _select(index: SearchIndex, text: str, filters: dict[str, str] | None) -> _S
             "This search would read too much of the index; use fewer common words or "
             "longer prefixes."
         )
-        raise SearchTooSlow(parsed.messages[-1]) from error
+        raise SearchTooSlow(parsed.messages[-1], freshness) from error
     except RecursionError:
         parsed.note("The query was too deeply nested and was ignored.")
         query, matched, scored = None, set(), None
     except TimedOut as error:
         parsed.note("The search took too long and was stopped; try fewer or longer words.")
-        raise SearchTooSlow(parsed.messages[-1]) from error
-    return _Selection(searcher, columns, parsed, query, compiler.terms, matched, scored, deadline)
+        raise SearchTooSlow(parsed.messages[-1], freshness) from error
+    return _Selection(
+        freshness, searcher, columns, parsed, query, compiler.terms, matched, scored, deadline
+    )
 
 
 def _allowed(
@@ -143,7 +155,8 @@ def run_search(
     "relevance" (BM25F, equal scores in key order) or "date" (newest first, a date's statements
     in key order, undated ones last), and a query of filters alone is in date order. ``page``
     is held to 1..MAX_PAGE and ``per_page`` to 1..100. A query too slow or too costly gives a
-    page of nothing with a message, never an exception.
+    page of nothing with a message; the one exception raised is IndexUnavailable, when there
+    is no usable index (one is being built in the background).
     """
     page, per_page = min(max(page, 1), MAX_PAGE), min(max(per_page, 1), 100)
     results = Results(query=text, page=page, per_page=per_page)
@@ -151,8 +164,10 @@ def run_search(
         found = _select(index, text, filters)
     except SearchTooSlow as slow:
         results.messages, results.stopped = [str(slow)], True
+        results.freshness = slow.freshness
         return results
     columns = found.columns
+    results.freshness = found.freshness
     results.messages, results.terms = found.parsed.messages, found.terms
     results.total = len(found.matched)
     results.facets = columns.count(found.matched)
@@ -171,22 +186,23 @@ def run_search(
 
 def all_matching_keys(
     index: SearchIndex, text: str, filters: dict[str, str] | None = None, sort: str = "relevance"
-) -> tuple[list[str], list[str]]:
-    """Return every statement a search finds, ordered as its pages are, and the query's notes:
-    (statement keys, messages), with arguments as :func:`run_search` takes them.
+) -> tuple[list[str], Freshness]:
+    """Return every statement a search finds, ordered as its pages are, and how current the
+    index searched is: (statement keys, freshness), with arguments as :func:`run_search`
+    takes them.
 
     One pass, for the CSV of a search: paging through run_search would rank page * per_page
     hits for every page. Statements that ranking had no time for follow the ranked ones,
     newest first, so that none is dropped. Raises SearchTooSlow where a search page would
-    show its note.
+    show its note, IndexUnavailable where it would say that search is being rebuilt.
     """
     found = _select(index, text, filters)
     by_date = [found.columns.key[d] for d in _by_date(found.columns, found.matched)]
     if sort == "date" or found.query is None:
-        return by_date, found.parsed.messages
+        return by_date, found.freshness
     ranked = _ranked(found, frozenset(found.matched), max(len(found.matched), 1))
     seen = set(ranked)
-    return ranked + [key for key in by_date if key not in seen], found.parsed.messages
+    return ranked + [key for key in by_date if key not in seen], found.freshness
 
 
 def _by_date(columns: Columns, matched: set[int]) -> list[int]:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from archive import reads
 from archive.data.models import Person, Statement
 from archive.index import querylang
-from archive.index.generations import SearchIndex
+from archive.index.generations import Freshness, IndexUnavailable, SearchIndex
 from archive.index.highlight import highlight
 from archive.index.schema import FILTERS
 from archive.index.search import (
@@ -31,6 +31,13 @@ from archive.web.filters import signatory_count
 from archive.web.links import person_url, statement_url
 
 bp = Blueprint("search", __name__)
+
+# Seconds a client is asked to wait (Retry-After) while the index is being built.
+REBUILD_RETRY_AFTER = 30
+REBUILDING = (
+    "Search is being rebuilt and will be back shortly; every other page of the archive works "
+    "meanwhile."
+)
 
 SORTS = ("relevance", "date")
 MAX_FILTER_CHARS = 200
@@ -184,8 +191,18 @@ def search_page(session: Session, index: SearchIndex, params: SearchParams) -> S
             FacetValue(name, value, _label(name, value, tree))
             for name, value in params.filters.items()
         ],
-        messages=params.notes + results.messages,
+        messages=params.notes + results.messages + _lag_note(results),
     )
+
+
+def _lag_note(results: Results) -> list[str]:
+    """Say, when the index searched lags behind the database, by how many changes."""
+    behind = results.freshness.behind
+    if not behind:
+        return []
+    changes = "change" if behind == 1 else f"{behind:,} changes"
+    latest = "the latest change" if behind == 1 else f"the latest {changes}"
+    return [f"These results do not include {latest} yet; search is catching up."]
 
 
 def _hit(statement: Statement, named: int, results: Results) -> Hit:
@@ -298,6 +315,8 @@ def as_json(page: SearchPage) -> dict[str, Any]:
         "filters": page.params.filters,
         "messages": page.messages,
         "suggestion": results.suggestion,
+        "dataset_version": results.freshness.current,
+        "index_version": results.freshness.indexed,
         "results": [_hit_json(hit) for hit in page.hits],
         "people": [
             {"key": person.key, "url": person_url(person.key), "name": person.name}
@@ -338,16 +357,16 @@ class Search:
         """Return the page of results asked for, with the records and facets it shows."""
         return search_page(self.session, self.index, self.params)
 
-    def every_key(self) -> list[str]:
-        """Return the keys of every statement found, in order; answer 400 with the note when
-        the search is refused or stopped (an empty file would say that nothing was found, and
-        a 5xx would invite a retry of the same search)."""
+    def every_key(self) -> tuple[list[str], Freshness]:
+        """Return the keys of every statement found, in order, and the versions of index and
+        database; answer 400 with the note when the search is refused or stopped (an empty
+        file would say that nothing was found, and a 5xx would invite a retry of the same
+        search)."""
         params = self.params
         try:
-            keys, _messages = all_matching_keys(self.index, params.q, params.filters, params.sort)
+            return all_matching_keys(self.index, params.q, params.filters, params.sort)
         except SearchTooSlow as error:
             abort(400, description=str(error))
-        return keys
 
 
 @formats.page(bp, "/search")
@@ -373,7 +392,7 @@ def _json(found: Search) -> dict[str, Any]:
 
 def _csv(found: Search) -> Response:
     """Stream every statement the search finds (not one page), or their signatures, as CSV."""
-    keys = found.every_key()
+    keys, freshness = found.every_key()
     if found.signatures:
         layout, rows = csv_layouts.SIGNATURES, csv_rows.search_signature_rows(found.session, keys)
     else:
@@ -382,4 +401,21 @@ def _csv(found: Search) -> Response:
         layout = csv_layouts.STATEMENTS
     response = downloads.csv_response(layout, rows, download_name(found.params, found.signatures))
     response.headers["X-Total-Count"] = str(len(keys))
+    response.headers["X-Dataset-Version"] = str(freshness.current)
+    response.headers["X-Index-Version"] = str(freshness.indexed)
     return response
+
+
+@bp.errorhandler(IndexUnavailable)
+def _rebuilding(_error: IndexUnavailable) -> ResponseReturnValue:
+    """Answer 503 with Retry-After while there is no usable index (it is being built in the
+    background): the one place a 503 is right, since asking again later will succeed."""
+    headers = {"Retry-After": str(REBUILD_RETRY_AFTER)}
+    if formats.requested() == "json":
+        return jsonify({"error": REBUILDING, "retry_after": REBUILD_RETRY_AFTER}), 503, headers
+    if formats.requested() == "csv":
+        return Response(REBUILDING + "\n", 503, headers, mimetype="text/plain")
+    page = render_template(
+        "error.html", code=503, title="Search is being rebuilt", message=REBUILDING
+    )
+    return page, 503, headers

@@ -18,8 +18,10 @@ from sqlalchemy import select
 from archive import create_app
 from archive.data.database import Database
 from archive.data.models import Statement
+from archive.data.revisions import dataset_version
 from archive.importing import importer
-from archive.index.generations import SearchIndex
+from archive.index import search
+from archive.index.generations import Freshness, IndexUnavailable, SearchIndex
 from archive.index.search import run_search
 from archive.web.context import get_db, get_index
 from tests.conftest import close, make_app
@@ -269,12 +271,16 @@ def test_full_reindex_gives_the_same_results_as_incremental_sync(
         )
 
 
-def test_deleted_index_is_rebuilt_at_start_up(
-    demo: Flask, tmp_path: Path, migrated_file: Path
-) -> None:
+def test_a_deleted_index_is_rebuilt_in_the_background_not_by_the_search(demo: Flask) -> None:
     folder = Path(demo.config["INDEX_DIR"])
     shutil.rmtree(folder)
     app = create_app({**demo.config})
+    assert not folder.exists()  # making the app leaves the index as it is
+    with app.app_context():
+        index = get_index()
+        with pytest.raises(IndexUnavailable):
+            run_search(index, "Torstrem")  # the search answers at once, without an index
+        assert index.settle(timeout=120)  # the background rebuilds it
     assert (folder / "CURRENT").exists()
     assert _keys(app, "Torstrem") == [RESIGNATION]
     close(app)
@@ -291,6 +297,43 @@ def test_check_finds_a_planted_difference(demo: Flask, runner: Any) -> None:
     assert f"statement:{KUNIN} is missing from the index" in result.stderr
     assert runner.invoke(args=["reindex"]).exit_code == 0
     assert runner.invoke(args=["check"]).exit_code == 0
+
+
+def test_check_reports_a_lagging_index_as_it_is_and_repair_catches_it_up(
+    demo: Flask, db: Database, runner: Any, tmp_path: Path
+) -> None:
+    db.after_commit.clear()  # the writer died after its commit, before the index caught up
+    _import(db, tmp_path, FIXTURE)
+    with db.session() as session:
+        current = dataset_version(session)
+    with demo.app_context():
+        indexed = get_index().version()
+    checked = runner.invoke(args=["check"])
+    assert checked.exit_code == 1
+    assert f"the index lags {current - indexed} change(s) behind the database" in checked.stderr
+    assert "statement:tver-appeal is missing from the index" in checked.stderr
+    assert "run `archive check --repair`" in checked.stderr
+    with demo.app_context():
+        assert get_index().version() == indexed  # checking changed nothing
+    repaired = runner.invoke(args=["check", "--repair"])
+    assert repaired.exit_code == 0, repaired.output
+    assert "index caught up" in repaired.stderr
+    assert runner.invoke(args=["check"]).exit_code == 0
+    assert _keys(demo, "отставка") == ["tver-appeal"]
+
+
+def test_check_reports_a_missing_index_and_repair_rebuilds_it(demo: Flask, runner: Any) -> None:
+    with demo.app_context():
+        get_index().close()
+    shutil.rmtree(demo.config["INDEX_DIR"])
+    checked = runner.invoke(args=["check"])
+    assert checked.exit_code == 1
+    assert "cannot be used: there is none" in checked.stderr
+    assert not Path(demo.config["INDEX_DIR"]).exists()  # checking built nothing
+    repaired = runner.invoke(args=["check", "--repair"])
+    assert repaired.exit_code == 0, repaired.output
+    assert "index rebuilt" in repaired.stderr
+    assert _keys(demo, "Torstrem") == [RESIGNATION]
 
 
 def _ignore(_value: object) -> None:
@@ -350,25 +393,49 @@ def test_make_app_helper_is_used(tmp_path: Path, migrated_file: Path) -> None:
 # Whoosh leaves the file of a table of contents it cannot read open; collected in this test.
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-def test_unreadable_index_is_rebuilt_at_start_up(demo: Flask) -> None:
+def test_an_unreadable_index_is_rebuilt_in_the_background(demo: Flask) -> None:
     folder = Path(demo.config["INDEX_DIR"])
     generation = folder / (folder / "CURRENT").read_text(encoding="utf-8")
     for table_of_contents in generation.glob("_MAIN_*.toc"):
         table_of_contents.write_bytes(b"not an index")
     app = create_app({**demo.config})
+    with app.app_context():
+        with pytest.raises(IndexUnavailable):
+            run_search(get_index(), "Torstrem")
+        assert get_index().settle(timeout=120)
     assert _keys(app, "Torstrem") == [RESIGNATION]
     close(app)
     gc.collect()
 
 
-def test_stale_index_is_caught_up_at_start_up(demo: Flask, db: Database, tmp_path: Path) -> None:
+def test_a_stale_index_says_how_far_behind_it_is_and_catches_up_in_the_background(
+    demo: Flask, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db.after_commit.clear()  # as if the process had died between commit and catch-up
     _import(db, tmp_path, FIXTURE)
-    with demo.app_context():
-        assert get_index().version() < 17 + 12
-        assert get_index().differences() != []
+    monkeypatch.setattr(search, "SEARCH_CATCH_UP_LIMIT", 2)  # more than a search applies
     app = create_app({**demo.config})
     with app.app_context():
-        assert get_index().differences() == []
-    assert _keys(app, "отставка") == ["tver-appeal"]
+        index = get_index()
+        before = index.version()
+        with db.session() as session:
+            current = dataset_version(session)
+        assert index.differences()[0].startswith(f"the index lags {current - before} change(s)")
+        lagging = run_search(index, "отставка")
+        assert lagging.freshness == Freshness(before, current)
+        assert lagging.freshness.behind == current - before > 2
+        assert index.settle(timeout=120)
+        assert index.differences() == []
+        caught_up = run_search(index, "отставка")
+    assert caught_up.keys == ["tver-appeal"]
+    assert caught_up.freshness == Freshness(current, current)
     close(app)
+
+
+def test_a_search_applies_a_small_backlog_itself(demo: Flask, db: Database, tmp_path: Path) -> None:
+    db.after_commit.clear()
+    _import(db, tmp_path, FIXTURE)
+    with demo.app_context():
+        found = run_search(get_index(), "отставка")
+        assert found.freshness.behind == 0
+        assert found.keys == ["tver-appeal"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -13,7 +14,9 @@ from flask.testing import FlaskCliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from archive.importing import importer
 from archive.web import search as search_views
+from archive.web.context import get_index
 from tests.web.pages import Node, parse, recorded_sql
 
 RESIGNATION = "2022-09-municipal-deputies-demand-putin-resignation"
@@ -557,3 +560,49 @@ def test_search_page_queries_do_not_grow_with_its_hits(
     with recorded_sql(db) as twenty:
         assert len(hit_links(get_page(client, "/search?q=letter"))) == 20
     assert len(one) == len(twenty) <= 12
+
+
+def test_a_lagging_index_is_said_on_the_page_and_in_its_twins(
+    demo: Flask, client: Any, db: Any, tmp_path: Path
+) -> None:
+    db.after_commit.clear()  # the writer died after its commit, before the index caught up
+    path = tmp_path / "late.json"
+    late = {"key": "late-letter", "title": "Zyxwvut letter", "kind": "open_letter"}
+    path.write_text(json.dumps({"statements": [late]}), encoding="utf-8")
+    importer.run(db, [path])
+    index = get_index(demo)
+    writer = index.open().writer()  # another process holds the index writer meanwhile
+    try:
+        page = get_page(client, "/search?q=Zyxwvut")
+        assert "These results do not include the latest change yet" in page
+        footer = parse(page).find_all("footer")[0].text()
+        data = get_json(client, "/search.json?q=Zyxwvut")
+        assert (data["index_version"], data["results"]) == (data["dataset_version"] - 1, [])
+        assert f"Dataset version {data['dataset_version']}." in footer
+        assert f"Search index at version {data['index_version']}." in footer
+        response = client.get("/search.csv?q=Zyxwvut")
+        assert response.headers["X-Index-Version"] == str(data["index_version"])
+        assert response.headers["X-Dataset-Version"] == str(data["dataset_version"])
+    finally:
+        writer.cancel()
+    assert index.settle(timeout=60)  # the background caught up; no command was run
+    data = get_json(client, "/search.json?q=Zyxwvut")
+    assert data["index_version"] == data["dataset_version"]
+    assert [hit["key"] for hit in data["results"]] == ["late-letter"]
+    assert "do not include" not in get_page(client, "/search?q=Zyxwvut")
+
+
+@pytest.mark.parametrize("twin", ["", ".json", ".csv"])
+def test_search_without_an_index_answers_503_with_retry_after_and_other_pages_serve(
+    demo: Flask, client: Any, twin: str
+) -> None:
+    index = get_index(demo)
+    index.close()
+    shutil.rmtree(demo.config["INDEX_DIR"])
+    response = client.get(f"/search{twin}?q=Torstrem")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == str(search_views.REBUILD_RETRY_AFTER)
+    assert "being rebuilt" in response.get_data(as_text=True)
+    assert client.get("/statements").status_code == 200  # every other page keeps serving
+    assert index.settle(timeout=60)
+    assert get_json(client, "/search.json?q=Torstrem")["results"][0]["key"] == RESIGNATION
