@@ -14,7 +14,7 @@ pointer.
 A request never rebuilds and never waits: what it cannot do at once (a large backlog, a missing
 or damaged index) it hands to a background thread of its process (:meth:`SearchIndex.wake`),
 one process per index folder at a time, and answers from the index as it is, saying how far
-behind it is.
+behind it is; while the live generation is unusable, from the previous one if it is usable.
 """
 
 from __future__ import annotations
@@ -150,11 +150,12 @@ class SearchIndex:
         return current
 
     def close(self) -> None:
-        """Close this thread's searcher."""
+        """Close this thread's searchers (of the live generation, and of one standing in)."""
         current = getattr(self._local, "searcher", None)
         if current is not None:
             current.close()
             self._local.searcher = None
+        self._drop_stand_in()
 
     def columns(self, searcher: Any) -> Columns:
         """Return a searcher's per-document values, put together at its first search from the
@@ -208,7 +209,7 @@ class SearchIndex:
             return "rebuilt"
         except Exception as error:  # a truncated, corrupt or outdated index
             log.warning("search index unusable (%s); rebuilding", error)
-            self.rebuild(unless_switched_from=seen)
+            self.rebuild(unless_switched_from=seen, unusable=True)
             return "rebuilt"
         with self.database.session() as session:
             current = dataset_version(session)
@@ -234,20 +235,27 @@ class SearchIndex:
             return "not migrated"
         return self.ensure_current()
 
-    def freshen(self, limit: int) -> Freshness:
-        """Bring the index as close to the database as a request may, and say how close.
+    def freshen(self, limit: int) -> tuple[Freshness, Any]:
+        """Bring the index as close to the database as a request may; return how close it is
+        and the searcher to search with (this thread's, not to be closed by the caller).
 
         For a request: it never rebuilds and never waits for another process's writer. A
         backlog of up to ``limit`` revisions is applied at once unless a writer is busy (whose
         process is applying it); anything more is left to the background (:meth:`wake`), and
-        the index answers as it is. Returns the versions of index and database. Raises
-        IndexUnavailable, after waking the background, when there is no usable index.
+        the index answers as it is. While the live generation is unusable and the background
+        rebuilds it, the newest other generation that is usable stands in (read only). Raises
+        IndexUnavailable, after waking the background, when no generation is usable.
         """
         try:
             indexed = self._usable_version()
         except Exception as error:  # none yet, or a truncated, damaged or outdated folder
             self.wake()
-            raise IndexUnavailable(repr(error)) from error
+            stand_in = self._stand_in(unusable=self._current())
+            if stand_in is None:
+                raise IndexUnavailable(repr(error)) from error
+            with self.database.session() as session:
+                return Freshness(_version_of(stand_in), dataset_version(session)), stand_in
+        self._drop_stand_in()
         with self.database.session() as session:
             current = dataset_version(session)
         if indexed > current:  # the database was replaced by an older one
@@ -257,7 +265,36 @@ class SearchIndex:
             indexed = self.catch_up(wait=0, rebuild=False)
         if indexed < current:
             self.wake()
-        return Freshness(indexed, current)
+        return Freshness(indexed, current), self.searcher()
+
+    def _stand_in(self, unusable: str | None) -> Any | None:
+        """Return this thread's searcher of the newest usable generation but ``unusable`` (the
+        live one), opening it the first time, or None when there is none."""
+        held = getattr(self._local, "stand_in", None)
+        if held is not None and held[0] != unusable and (self.folder / held[0]).is_dir():
+            return held[1]
+        self._drop_stand_in()
+        for path in sorted(self.folder.glob("gen-*"), reverse=True):  # newest first
+            if path.name == unusable:
+                continue
+            searcher = None
+            try:
+                index = FileStorage(str(path), supports_mmap=False).open_index()
+                searcher = index.searcher(weighting=BM25FWithLengthsInMemory())
+                if _meta(searcher).get("format") == DOCUMENT_FORMAT:
+                    self._local.stand_in = (path.name, searcher)
+                    return searcher
+            except Exception:  # an unusable generation too: try the next one
+                pass
+            if searcher is not None:
+                searcher.close()
+        return None
+
+    def _drop_stand_in(self) -> None:
+        held = getattr(self._local, "stand_in", None)
+        if held is not None:
+            held[1].close()
+            self._local.stand_in = None
 
     def wake(self) -> None:
         """Have a thread of this process bring the index up to date (:meth:`ensure_current`,
@@ -321,22 +358,24 @@ class SearchIndex:
         except Exception as error:  # one line: the caller says what it means for its user
             log.warning("search index could not catch up after a commit: %r", error)
 
-    def rebuild(self, unless_switched_from: str | None = None) -> int:
+    def rebuild(self, unless_switched_from: str | None = None, unusable: bool = False) -> int:
         """Build a new index beside the live one from the database, then switch to it; return
         the dataset version the new index reflects.
 
         One process rebuilds at a time. Given the generation that looked unusable, a process
-        that waited for another's rebuild uses that one instead of building its own. A failed
-        rebuild removes what it wrote and raises what failed; the live index stays.
+        that waited for another's rebuild uses that one instead of building its own; with
+        ``unusable``, that generation is dropped after the switch instead of being kept as
+        the previous one (the newest other is kept: searches may be reading it meanwhile). A
+        failed rebuild removes what it wrote and raises what failed; the live index stays.
         """
         self.folder.mkdir(parents=True, exist_ok=True)
         with (self.folder / "REBUILD.lock").open("a+b") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
             if unless_switched_from not in (None, self._current() or ""):
                 return self.version()
-            return self._build()
+            return self._build(unless_switched_from if unusable else None)
 
-    def _build(self) -> int:
+    def _build(self, unusable: str | None = None) -> int:
         generation = f"gen-{time.time_ns():x}-{os.getpid()}"
         path = self.folder / generation
         path.mkdir()
@@ -359,17 +398,22 @@ class SearchIndex:
                 writer.cancel()
             shutil.rmtree(path, ignore_errors=True)
             raise
-        self._switch(generation)
+        self._switch(generation, unusable)
         return version
 
-    def _switch(self, generation: str) -> None:
+    def _switch(self, generation: str, unusable: str | None = None) -> None:
         previous = self._current()
         pointer = self.folder / f"CURRENT.{os.getpid()}.tmp"
         pointer.write_text(generation, encoding="utf-8")
         os.replace(pointer, self.folder / "CURRENT")
-        # Keep the previous generation: another process may still be reading it.
+        # Keep the previous generation: another process may still be reading it. An unusable
+        # one is read by nobody: the newest before it may be standing in for it instead.
+        keep = {generation, previous}
+        if previous is not None and previous == unusable:
+            older = sorted(p.name for p in self.folder.glob("gen-*") if p.name not in keep)
+            keep = {generation, *older[-1:]}
         for old in self.folder.glob("gen-*"):
-            if old.name not in (generation, previous):
+            if old.name not in keep:
                 shutil.rmtree(old, ignore_errors=True)
 
     def catch_up(self, wait: float = WRITE_LOCK_TIMEOUT, rebuild: bool = True) -> int:

@@ -99,9 +99,8 @@ class _Selection:
 def _select(index: SearchIndex, text: str, filters: dict[str, str] | None) -> _Selection:
     """Select the statements a query and its filters match; raise SearchTooSlow past the
     limit, IndexUnavailable when there is no usable index."""
-    freshness = index.freshen(SEARCH_CATCH_UP_LIMIT)
+    freshness, searcher = index.freshen(SEARCH_CATCH_UP_LIMIT)
     parsed = querylang.parse(text)
-    searcher = index.searcher()
     columns = index.columns(searcher)
     deadline = time.monotonic() + SEARCH_TIME_LIMIT
     compiler = Compiler(searcher, parsed, deadline)
