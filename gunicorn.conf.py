@@ -43,8 +43,9 @@ LONGEST_SEARCH_LINE = len(
 GUNICORN_MAX_REQUEST_LINE = 8190
 assert LONGEST_SEARCH_LINE <= GUNICORN_MAX_REQUEST_LINE, LONGEST_SEARCH_LINE
 limit_request_line = GUNICORN_MAX_REQUEST_LINE
-# Browsers send a dozen headers; cookies are the archive's own and small.
-limit_request_fields = 50
+# Browsers send a dozen headers and proxies add a few: gunicorn's defaults hold them (cookies
+# are the archive's own and small); more, or a longer one, answers 431 from gunicorn itself.
+limit_request_fields = 100
 limit_request_field_size = 8190
 
 # One line per request on stdout (the access log), gunicorn's own messages on stderr: a
