@@ -98,6 +98,8 @@ MALFORMED: dict[str, bytes] = {
     "list with an unknown sort": _get(b"/statements.csv?sort=%ff"),
     "raw path bytes not UTF-8": _get(b"/people/\xff\xfe"),
     "escaped path bytes not UTF-8": _get(b"/people/%ff%fe.json"),
+    "escaped surrogate in a key": _get(b"/sources/%ed%a0%80"),
+    "escaped overlong UTF-8 in a key": _get(b"/districts/%c0%ae%c0%ae/x"),
     "path with a NUL": _get(b"/statements/%00"),
     "JSON twin with a NUL": _get(b"/sources/a%00b.json"),
     "district with a NUL": _get(b"/districts/ru/%00"),
