@@ -6,17 +6,19 @@ import importlib
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.orm import Session
 
 from archive.data import migrations
+from archive.data.database import WriteBusy
 from archive.data.revisions import Tally, dataset_version
 from archive.export import dialects
 from archive.export.package import datapackage
@@ -213,7 +215,7 @@ def export_command(folder: Path, spreadsheet: bool) -> None:
 
 def _import(paths: list[Path], actor: str, match_people: str | None = None) -> None:
     _ready_to_write()
-    with _progress() as progress:
+    with _one_writer(), _progress() as progress:
         try:
             result = importer.run(
                 get_db(), paths, actor=actor, progress=progress, match_people=match_people
@@ -314,7 +316,7 @@ def _curate(write: Callable[[Session], curation.Done], said: str) -> None:
     """Run one curation in a write transaction; a refusal is an error that writes nothing."""
     _ready_to_write()
     try:
-        with get_db().writing() as session:
+        with _one_writer(), get_db().writing() as session:
             done = write(session)
             version = dataset_version(session)
     except curation.Refused as refused:
@@ -407,6 +409,27 @@ def distinct_command(first: str, second: str, reason: str | None, actor: str) ->
     _curate(
         lambda session: curation.distinct(session, first, second, actor, reason),
         f"{first} and {second} are not the same person",
+    )
+
+
+@contextmanager
+def _one_writer() -> Iterator[None]:
+    """Let the writes inside wait for another writer up to the WRITE_WAIT setting, saying once
+    that they wait; when the wait runs out, exit 1 with one line (nothing was written)."""
+    lock = get_db().write_lock
+    lock.wait = current_app.config["WRITE_WAIT"]
+    lock.on_wait = _say_waiting
+    try:
+        yield
+    except WriteBusy as busy:
+        click.echo(f"error: {busy}; nothing was written", err=True)
+        sys.exit(1)
+
+
+def _say_waiting(seconds: float) -> None:
+    """Say on stderr that a write waits for another writer, and for how long at most."""
+    click.echo(
+        f"waiting for another import or edit to finish writing (up to {seconds:g} s)...", err=True
     )
 
 

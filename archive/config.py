@@ -20,7 +20,15 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "key that signs sessions and form tokens; unset, one is generated once into the "
         "instance folder (mode 0600) and read by every process",
     ),
-    "ARCHIVE_BUSY_TIMEOUT": ("30", "seconds a SQLite write waits for another writer"),
+    "ARCHIVE_BUSY_TIMEOUT": (
+        "30",
+        "seconds a SQLite statement waits for a lock, and a write by the web for another writer",
+    ),
+    "ARCHIVE_WRITE_WAIT": (
+        "3600",
+        "seconds a command that writes (import, demo, people merge/split/distinct) waits for "
+        "another import or edit to finish, saying so; then it writes nothing and exits 1",
+    ),
 }
 
 
@@ -39,6 +47,7 @@ def load(instance_path: str) -> dict[str, Any]:
         "INDEX_DIR": env.get("ARCHIVE_INDEX_DIR") or str(instance / "index"),
         "SECRET_KEY": env.get("ARCHIVE_SECRET_KEY") or secret_key(instance),
         "BUSY_TIMEOUT": float(env.get("ARCHIVE_BUSY_TIMEOUT") or 30),
+        "WRITE_WAIT": float(env.get("ARCHIVE_WRITE_WAIT") or 3600),
     }
 
 

@@ -1,11 +1,11 @@
 """The benchmark's measures of the pages: throughput and latency under gunicorn, and abuse.
 
-The archive runs under gunicorn with several sync workers on 127.0.0.1, against the benchmark's
-database and index; the anchor is a Flask app answering a constant string under the same
-gunicorn settings and the same load. The load comes from :mod:`archive.bench.loadclient`, a process
-of its own. The abuse measure sends three deliberately expensive searches at once while the
-load client reads statement pages, and looks for killed or restarted workers in ``/proc`` and
-in gunicorn's log.
+The archive runs under gunicorn with the settings it ships (``gunicorn.conf.py``) and several
+sync workers on 127.0.0.1, against the benchmark's database and index; the anchor is a Flask app
+answering a constant string under the same gunicorn settings and the same load. The load comes
+from :mod:`archive.bench.loadclient`, a process of its own. The abuse measure sends three
+deliberately expensive searches at once while the load client reads statement pages, and looks
+for killed or restarted workers in ``/proc`` and in gunicorn's log.
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ START_TIMEOUT = 120.0  # seconds for gunicorn's workers to answer
 CLIENT_START = 1.0  # seconds the load client is given to fork before its start time
 ABUSE_MIN_SECONDS = 8.0  # the abuse run lasts at least this long, whatever --duration says
 ABUSE_SECONDS = 3.0  # expensive searches are sent round after round for this long
-MAX_REQUEST_LINE = 3800  # bytes of a URL; gunicorn refuses request lines over 4094
+MAX_REQUEST_LINE = 3800  # bytes of a URL, well within gunicorn.conf.py's limit_request_line
+# The settings the archive ships for gunicorn, used for the archive and its anchor alike.
+GUNICORN_CONFIG = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
 
 
 @dataclass(frozen=True)
@@ -113,12 +115,14 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Server:
-        command = [sys.executable, "-m", "gunicorn", "--workers", str(self.workers)]
-        command += ["--bind", f"127.0.0.1:{self.port}", "--error-logfile", str(self.log)]
-        # No control socket: its default path is shared by every gunicorn of the user.
-        command += ["--no-control-socket", self.app]
+        command = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG)]
+        command += ["--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}"]
+        command += ["--error-logfile", str(self.log), self.app]
         self.log.write_text("", encoding="utf-8")
-        self.process = subprocess.Popen(command, env={**os.environ, **self.env})
+        # The access log (a line per request, on stdout) is written and thrown away.
+        self.process = subprocess.Popen(
+            command, env={**os.environ, **self.env}, stdout=subprocess.DEVNULL
+        )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

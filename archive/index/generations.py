@@ -205,7 +205,7 @@ class SearchIndex:
             indexed = self._usable_version()
         except whoosh_index.EmptyIndexError:
             log.info("no search index in %s yet; building it", self.folder)
-            self.rebuild(unless_switched_from=seen)
+            self.rebuild(unless_switched_from=seen, unusable=True)
             return "rebuilt"
         except Exception as error:  # a truncated, corrupt or outdated index
             log.warning("search index unusable (%s); rebuilding", error)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, current_app, render_template, request
+from flask import Flask, Response, abort, current_app, render_template, request
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
@@ -62,6 +62,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(people.bp)
     app.register_blueprint(districts.bp)
     app.register_blueprint(exports.bp)
+    app.before_request(_refuse_nul)
     app.after_request(_security_headers)
     app.context_processor(_template_globals)
     app.context_processor(links.template_helpers)
@@ -70,6 +71,14 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(ProgrammingError, _database_unavailable)
+
+
+def _refuse_nul() -> None:
+    """Answer 400 to a path with a NUL character: no key of the archive holds one (the import
+    refuses them), and PostgreSQL refuses to compare one, which made `/statements/%00` a 500
+    there. (Query parameters are cleaned by what reads them: a search drops the character.)"""
+    if "\x00" in request.path:
+        abort(400, description="The address contains a NUL character.")
 
 
 def _security_headers(response: Response) -> Response:

@@ -232,6 +232,20 @@ def test_unknown_url_and_static_file(demo: Flask) -> None:
     response.close()
 
 
+def test_a_key_with_a_nul_is_a_bad_request(demo: Flask) -> None:
+    """Regression: PostgreSQL refuses a NUL in a compared string, so `/statements/%00` was a
+    500 with a traceback there (a 404 on SQLite); every key argument now answers 400."""
+    client = demo.test_client()
+    for rule in get_rules(demo):
+        missing = missing_arguments(rule)
+        if not missing:
+            continue
+        for url in build_all(demo, rule, {name: f"{value}\x00" for name, value in missing.items()}):
+            response = client.get(url)
+            assert response.status_code == 400, f"{url}: {response.status_code}"
+            check_headers(response, url)
+
+
 @pytest.mark.parametrize("host", ["a..b", "x" * 64 + ".org", "a..b:5000"])
 @pytest.mark.parametrize("path", ["/", "/people", "/people/ksenia-thorstrom.json", "/nowhere"])
 def test_a_malformed_host_is_a_bad_request_not_a_server_error(

@@ -157,7 +157,7 @@ def environment(app: Flask) -> dict[str, str]:
     env["ARCHIVE_INDEX_DIR"] = app.config["INDEX_DIR"]
     env["ARCHIVE_SECRET_KEY"] = "workers-test"
     # The small imports wait for the corpus import's write lock however slow the machine is.
-    env["ARCHIVE_BUSY_TIMEOUT"] = "120"
+    env["ARCHIVE_WRITE_WAIT"] = "120"
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
