@@ -6,7 +6,7 @@ import importlib
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,10 +14,11 @@ from typing import Any
 import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from archive.data import migrations
-from archive.data.revisions import Tally, dataset_version
+from archive.data import migrations, verification
+from archive.data.revisions import Tally, chain_head, dataset_version
 from archive.export import dialects
 from archive.export.package import datapackage
 from archive.identity import curation
@@ -169,7 +170,7 @@ def export_command(folder: Path, spreadsheet: bool) -> None:
                 for chunk in dialects.table_csv(session, table.name, spreadsheet):
                     out.write(chunk)
             click.echo(f"{path.name:<26} {path.stat().st_size:>12,} bytes", err=True)
-        package = datapackage(version, datetime.now(UTC), spreadsheet)
+        package = datapackage(version, chain_head(session), datetime.now(UTC), spreadsheet)
         (folder / "datapackage.json").write_text(
             json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
@@ -375,6 +376,61 @@ def distinct_command(first: str, second: str, reason: str | None, actor: str) ->
     )
 
 
+@click.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Write the report as JSON.")
+@with_appcontext
+def verify_command(as_json: bool) -> None:
+    """Recompute every capture's SHA-256 and walk the revision log's chain of digests; record
+    the run, name each failure and exit 1 on any."""
+    _require_schema()
+    # Each further check returns its failures as one-line sentences (a backup's manifest).
+    further: list[Callable[[], Iterable[str]]] = []
+    try:
+        found = verification.verify(get_db(), further)
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise click.ClickException(f"the check could not be run or recorded: {reason}") from None
+    if as_json:
+        click.echo(json.dumps(_verification_json(found), ensure_ascii=False, indent=2))
+    else:
+        for failure in found.failures:
+            click.echo(f"failed: {failure}", err=True)
+        click.echo(_verification_summary(found), err=not found.ok)
+    if not found.ok:
+        sys.exit(1)
+
+
+def _verification_summary(found: verification.Verification) -> str:
+    """Say in one line what a fixity check checked, up to where, and how it ended."""
+    redacted = f" ({found.redacted} redacted)" if found.redacted else ""
+    reached = (
+        f" up to dataset version {found.head_revision}, chain head {found.chain_head}"
+        if found.head_revision is not None
+        else ""
+    )
+    outcome = "all match" if found.ok else f"{len(found.failures)} failure(s)"
+    return (
+        f"fixity check {found.check_id}: {found.captures} capture(s) and {found.revisions} "
+        f"revision(s){redacted} checked{reached}: {outcome}"
+    )
+
+
+def _verification_json(found: verification.Verification) -> dict[str, Any]:
+    """Return a fixity check as plain JSON values."""
+    return {
+        "check": found.check_id,
+        "started": found.started.isoformat(timespec="seconds") + "Z",
+        "finished": found.finished.isoformat(timespec="seconds") + "Z" if found.finished else None,
+        "captures": found.captures,
+        "revisions": found.revisions,
+        "redacted": found.redacted,
+        "dataset_version": found.head_revision or 0,
+        "chain_head": found.chain_head,
+        "ok": found.ok,
+        "failures": found.failures,
+    }
+
+
 def _require_search_current(version: int) -> None:
     """Exit 1 with one line when a write committed but the search index could not take it
     in: the data is saved, and search does not show it until the index catches up."""
@@ -407,6 +463,7 @@ def init_app(app: Flask) -> None:
         check_command,
         export_command,
         people_group,
+        verify_command,
     )
     for command in commands:
         app.cli.add_command(command)
