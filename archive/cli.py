@@ -388,8 +388,12 @@ def verify_command(as_json: bool) -> None:
     try:
         found = verification.verify(get_db(), further)
     except SQLAlchemyError as error:
-        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-        raise click.ClickException(f"the check could not be run or recorded: {reason}") from None
+        reason = _reason(error)
+        raise click.ClickException(f"the check could not read the database: {reason}") from None
+    try:
+        verification.record(get_db(), found)
+    except SQLAlchemyError as error:  # what it found is still said, and it fails
+        found.failures.append(f"the run could not be recorded: {_reason(error)}")
     if as_json:
         click.echo(json.dumps(_verification_json(found), ensure_ascii=False, indent=2))
     else:
@@ -398,6 +402,11 @@ def verify_command(as_json: bool) -> None:
         click.echo(_verification_summary(found), err=not found.ok)
     if not found.ok:
         sys.exit(1)
+
+
+def _reason(error: SQLAlchemyError) -> str:
+    """Return the first line of what the database said (no SQL, no traceback)."""
+    return str(getattr(error, "orig", None) or error).splitlines()[0]
 
 
 def _verification_summary(found: verification.Verification) -> str:
@@ -409,8 +418,9 @@ def _verification_summary(found: verification.Verification) -> str:
         else ""
     )
     outcome = "all match" if found.ok else f"{len(found.failures)} failure(s)"
+    name = f"fixity check {found.check_id}" if found.check_id else "fixity check (not recorded)"
     return (
-        f"fixity check {found.check_id}: {found.captures} capture(s) and {found.revisions} "
+        f"{name}: {found.captures} capture(s) and {found.revisions} "
         f"revision(s){redacted} checked{reached}: {outcome}"
     )
 

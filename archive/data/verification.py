@@ -53,11 +53,11 @@ def now() -> datetime:
 
 
 def verify(database: Database, further: Sequence[Callable[[], Iterable[str]]] = ()) -> Verification:
-    """Check every capture and the whole chain in one snapshot, run the ``further`` checks
-    (each returns its failures as one-line sentences: a backup's manifest), and record the
-    run in ``fixity_checks``; return what was found.
+    """Check every capture and the whole chain in one snapshot, then run the ``further``
+    checks (each returns its failures as one-line sentences: a backup's manifest); return what
+    was found, to be recorded with :func:`record`.
 
-    Raises SQLAlchemyError when the database cannot be read or the run cannot be recorded.
+    Raises SQLAlchemyError when the database cannot be read.
     """
     found = Verification(started=now())
     with database.snapshot() as session:
@@ -67,7 +67,6 @@ def verify(database: Database, further: Sequence[Callable[[], Iterable[str]]] = 
     for check in further:
         found.failures.extend(check())
     found.finished = now()
-    record(database, found)
     return found
 
 
@@ -209,7 +208,11 @@ def check_last_head(session: Session, found: Verification) -> None:
 
 
 def record(database: Database, found: Verification) -> None:
-    """Record a finished check in ``fixity_checks`` and note its id."""
+    """Record a finished check in ``fixity_checks`` and note its id.
+
+    Raises SQLAlchemyError when it cannot be written (another writer holds the database past
+    its busy timeout).
+    """
     with database.session() as session, session.begin():
         check = FixityCheck(
             started_at=found.started,

@@ -16,7 +16,8 @@ from archive.data import migrations, verification
 from archive.data.database import Database
 from archive.data.models import FixityCheck, Revision
 from archive.data.revisions import chain_head, dataset_version
-from tests.conftest import close, new_database
+from archive.web.context import get_db
+from tests.conftest import close, make_app, new_database
 
 INKL = "inkl-mirror-2022-09-putin-quit"
 
@@ -206,6 +207,24 @@ def test_damaged_data_is_a_failure_not_a_traceback(
     result = verify(runner)
     assert result.exit_code == 1
     assert said in result.output
+
+
+@pytest.mark.sqlite
+def test_a_run_that_cannot_be_recorded_still_says_what_it_found(
+    tmp_path: Path, migrated_file: Path
+) -> None:
+    app = make_app(tmp_path, migrated_file, BUSY_TIMEOUT=0.2)
+    try:
+        with get_db(app).writing() as other:  # another writer holds the database
+            other.connection()
+            result = verify(app.test_cli_runner())
+        assert result.exit_code == 1
+        assert result.output == (
+            "failed: the run could not be recorded: database is locked\n"
+            "fixity check (not recorded): 0 capture(s) and 0 revision(s) checked: 1 failure(s)\n"
+        )
+    finally:
+        close(app)
 
 
 def test_an_unmigrated_database_is_refused_in_one_line(tmp_path: Path) -> None:
