@@ -175,7 +175,10 @@ class CaptureVerified:
 
 
 def capture_verified(session: Session, source: Source) -> CaptureVerified | None:
-    """Return what the newest fixity check found of a source's capture (None before any)."""
+    """Return what the newest fixity check found of a source's captured text (None before
+    any check, or for a source with no text: a digest alone is nothing to check)."""
+    if source.capture_text is None:
+        return None
     check = session.scalars(select(FixityCheck).order_by(FixityCheck.id.desc()).limit(1)).first()
     if check is None:
         return None

@@ -149,6 +149,11 @@ def test_source_without_capture_says_so(demo: Any, client: Any) -> None:
     assert get_json(client, f"/sources/{TWITTER}.json")["capture_matches"] is None
 
 
+def test_a_source_without_capture_was_never_verified(demo: Any, client: Any, runner: Any) -> None:
+    assert runner.invoke(args=["verify"]).exit_code == 0
+    assert get_json(client, f"/sources/{TWITTER}.json")["capture_verified"] is None
+
+
 def test_records_citing_a_source(demo: Any, client: Any) -> None:
     citing = section(get_page(client, f"/sources/{MIRROR}"), "citing-heading")
     statements, signatures, events = citing.find_all("ul")
