@@ -6,7 +6,7 @@ import importlib
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,11 +15,12 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from archive.data import migrations
+from archive.data import migrations, verification
 from archive.data.database import WriteBusy
-from archive.data.revisions import Tally, dataset_version
+from archive.data.revisions import Tally, chain_head, dataset_version
 from archive.export import dialects
 from archive.export.package import datapackage
 from archive.identity import curation
@@ -206,7 +207,7 @@ def export_command(folder: Path, spreadsheet: bool) -> None:
                 for chunk in dialects.table_csv(session, table.name, spreadsheet):
                     out.write(chunk)
             click.echo(f"{path.name:<26} {path.stat().st_size:>12,} bytes", err=True)
-        package = datapackage(version, datetime.now(UTC), spreadsheet)
+        package = datapackage(version, chain_head(session), datetime.now(UTC), spreadsheet)
         (folder / "datapackage.json").write_text(
             json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
@@ -433,6 +434,71 @@ def _say_waiting(seconds: float) -> None:
     )
 
 
+@click.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Write the report as JSON.")
+@with_appcontext
+def verify_command(as_json: bool) -> None:
+    """Recompute every capture's SHA-256 and walk the revision log's chain of digests; record
+    the run, name each failure and exit 1 on any."""
+    _require_schema()
+    # Each further check returns its failures as one-line sentences (a backup's manifest).
+    further: list[Callable[[], Iterable[str]]] = []
+    try:
+        found = verification.verify(get_db(), further)
+    except SQLAlchemyError as error:
+        reason = _reason(error)
+        raise click.ClickException(f"the check could not read the database: {reason}") from None
+    try:
+        verification.record(get_db(), found)
+    except SQLAlchemyError as error:  # what it found is still said, and it fails
+        found.failures.append(f"the run could not be recorded: {_reason(error)}")
+    if as_json:
+        click.echo(json.dumps(_verification_json(found), ensure_ascii=False, indent=2))
+    else:
+        for failure in found.failures:
+            click.echo(f"failed: {failure}", err=True)
+        click.echo(_verification_summary(found), err=not found.ok)
+    if not found.ok:
+        sys.exit(1)
+
+
+def _reason(error: SQLAlchemyError) -> str:
+    """Return the first line of what the database said (no SQL, no traceback)."""
+    return str(getattr(error, "orig", None) or error).splitlines()[0]
+
+
+def _verification_summary(found: verification.Verification) -> str:
+    """Say in one line what a fixity check checked, up to where, and how it ended."""
+    redacted = f" ({found.redacted} redacted)" if found.redacted else ""
+    reached = (
+        f" up to dataset version {found.head_revision}, chain head {found.chain_head}"
+        if found.head_revision is not None
+        else ""
+    )
+    outcome = "all match" if found.ok else f"{len(found.failures)} failure(s)"
+    name = f"fixity check {found.check_id}" if found.check_id else "fixity check (not recorded)"
+    return (
+        f"{name}: {found.captures} capture(s) and {found.revisions} "
+        f"revision(s){redacted} checked{reached}: {outcome}"
+    )
+
+
+def _verification_json(found: verification.Verification) -> dict[str, Any]:
+    """Return a fixity check as plain JSON values."""
+    return {
+        "check": found.check_id,
+        "started": found.started.isoformat(timespec="seconds") + "Z",
+        "finished": found.finished.isoformat(timespec="seconds") + "Z" if found.finished else None,
+        "captures": found.captures,
+        "revisions": found.revisions,
+        "redacted": found.redacted,
+        "dataset_version": found.head_revision or 0,
+        "chain_head": found.chain_head,
+        "ok": found.ok,
+        "failures": found.failures,
+    }
+
+
 def _require_search_current(version: int) -> None:
     """Exit 1 with one line when a write committed but the search index could not take it
     in: the data is saved, and search does not show it until the index catches up."""
@@ -477,6 +543,7 @@ def init_app(app: Flask) -> None:
         check_command,
         export_command,
         people_group,
+        verify_command,
     )
     for command in commands:
         app.cli.add_command(command)

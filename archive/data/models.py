@@ -328,5 +328,27 @@ class Revision(Base):
     action: Mapped[str] = mapped_column(Str(8))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The SHA-256 of its content, and of the chain up to it (archive.data.fixity).
+    content_digest: Mapped[str] = mapped_column(Str(64))
+    chain_digest: Mapped[str] = mapped_column(Str(64))
 
     changeset: Mapped[Changeset] = relationship()
+
+
+class FixityCheck(Base):
+    """One run of ``archive verify``: when, how much it checked and what failed."""
+
+    __tablename__ = "fixity_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column()
+    finished_at: Mapped[datetime] = mapped_column(index=True)
+    captures: Mapped[int] = mapped_column(Integer)
+    revisions: Mapped[int] = mapped_column(Integer)
+    # The newest revision checked and its chain digest (None for an empty archive).
+    head_revision: Mapped[int | None] = mapped_column(Integer)
+    chain_head: Mapped[str | None] = mapped_column(Str(64))
+    # Each failure as a one-line sentence, and the keys of the sources whose capture failed.
+    failures: Mapped[list[str]] = mapped_column(JSON)
+    failed_captures: Mapped[list[str]] = mapped_column(JSON)
+    ok: Mapped[bool] = mapped_column()

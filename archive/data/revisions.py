@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
+from archive.data import fixity
 from archive.data.batches import batched
 from archive.data.models import (
     Changeset,
@@ -58,6 +59,8 @@ OUTCOMES = {"insert": "created", "update": "updated", "delete": "deleted"}
 
 # How the dataset version is read: the id of the newest revision (None for an empty archive).
 DATASET_VERSION = select(func.max(Revision.id))
+# The newest revision's id and chain digest (no row for an empty archive).
+NEWEST = select(Revision.id, Revision.chain_digest).order_by(Revision.id.desc()).limit(1)
 
 
 # The kinds whose records have a name and other spellings of it (``names``, ``aliases``).
@@ -111,6 +114,13 @@ def dataset_version(db: Session | Connection) -> int:
     return db.scalar(DATASET_VERSION) or 0
 
 
+def chain_head(session: Session) -> str | None:
+    """Return the chain head: the newest revision's chain digest, which stands for the whole
+    history up to the dataset version (None for an empty archive; archive.data.fixity)."""
+    newest = session.execute(NEWEST).first()
+    return newest.chain_digest if newest is not None else None
+
+
 def existing_keys(session: Session, kind: str, keys: Iterable[str]) -> set[str]:
     """Return which of ``keys`` name stored records of ``kind``."""
     model = MODELS[kind]
@@ -161,6 +171,7 @@ class Writer:
     tally: Tally = field(default_factory=Tally)
     changeset_id: int | None = None
     next_revision: int | None = None  # the number the next revision takes
+    chain: str | None = None  # the chain digest of the newest revision written or stored
 
     def __post_init__(self) -> None:
         self.rows = Rows(self.session)
@@ -174,12 +185,15 @@ class Writer:
         sequence: the writer holds the write lock (archive.data.database), so no other
         transaction numbers at the same time, and a transaction that fails or is killed
         leaves no hole in the dataset versions (a PostgreSQL sequence would keep its values
-        used).
+        used). Each revision gets its content and chain digests (archive.data.fixity), the
+        chain continuing from the newest stored revision's, read under the same lock.
         """
         if not changes:
             return
         if self.next_revision is None:
-            self.next_revision = dataset_version(self.session) + 1
+            newest = self.session.execute(NEWEST).first()
+            self.next_revision = newest.id + 1 if newest is not None else 1
+            self.chain = newest.chain_digest if newest is not None else None
         first, self.next_revision = self.next_revision, self.next_revision + len(changes)
         if self.changeset_id is None:
             self.changeset_id = insert_rows(
@@ -193,10 +207,11 @@ class Writer:
                     }
                 ],
             )[0]
-        insert_links(
-            self.session,
-            table_of(Revision),
-            [
+        rows = []
+        for number, (key, action, before, after) in enumerate(changes, first):
+            content = fixity.content_digest(number, self.actor, kind, key, action, before, after)
+            self.chain = fixity.chain_digest(self.chain, number, content)
+            rows.append(
                 {
                     "id": number,
                     "changeset_id": self.changeset_id,
@@ -205,10 +220,11 @@ class Writer:
                     "action": action,
                     "before": before,
                     "after": after,
+                    "content_digest": content,
+                    "chain_digest": self.chain,
                 }
-                for number, (key, action, before, after) in enumerate(changes, first)
-            ],
-        )
+            )
+        insert_links(self.session, table_of(Revision), rows)
         for _key, action, _before, _after in changes:
             self.tally.add(kind, OUTCOMES.get(action, "deleted"))
 

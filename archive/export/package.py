@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from archive.data.revisions import dataset_version
+from archive.data.revisions import chain_head, dataset_version
 from archive.export.dialects import table_csv
 from archive.importing.tables import TABLES, Table
 
@@ -60,14 +60,19 @@ def table_schema(table: Table) -> dict[str, Any]:
     return schema
 
 
-def datapackage(version: int, created: datetime, spreadsheet: bool = False) -> dict[str, Any]:
-    """Return the datapackage.json of an export: every table, its codebook and the version."""
+def datapackage(
+    version: int, head: str | None, created: datetime, spreadsheet: bool = False
+) -> dict[str, Any]:
+    """Return the datapackage.json of an export: every table, its codebook, the version and
+    its chain head (archive.data.fixity: the digest that stands for the whole history up to
+    the version, which a citation names too)."""
     return {
         "profile": "tabular-data-package",
         "name": "dissent-archive",
         "title": "Dissent archive",
         "version": f"{version}.0.0",
         "dataset_version": version,
+        "chain_head": head,
         "created": created.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "licenses": [{"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0"}],
         "resources": [_resource(table, spreadsheet) for table in TABLES],
@@ -127,7 +132,7 @@ def stream_zip(
 ) -> Iterator[bytes]:
     """Yield the whole archive as one zip: every table and datapackage.json, streaming."""
     sink = _Sink()
-    version = dataset_version(session)
+    version, head = dataset_version(session), chain_head(session)
     created = created or datetime.now(UTC)
     with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_DEFLATED) as archive:
         for table in TABLES:
@@ -140,7 +145,9 @@ def stream_zip(
                     member.write(chunk.encode("utf-8"))
                     yield sink.take()
         package = (
-            json.dumps(datapackage(version, created, spreadsheet), indent=2, ensure_ascii=False)
+            json.dumps(
+                datapackage(version, head, created, spreadsheet), indent=2, ensure_ascii=False
+            )
             + "\n"
         )
         archive.writestr(zipfile.ZipInfo("datapackage.json", date_time=ZIP_TIME), package)

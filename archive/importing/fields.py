@@ -8,7 +8,6 @@ Nothing here touches the database or Flask.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit
 from anyascii import anyascii
 
 from archive.data import vocab
+from archive.data.fixity import capture_digest
 
 # No dots: /statements/x.json is the JSON twin of x, so a key may not end in ".json".
 KEY_RE = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
@@ -446,7 +446,7 @@ def _check_capture(cleaned: dict[str, Any], where: str) -> list[Problem]:
     if captured is None:
         cleaned["capture_text"] = None  # a capture known only by its digest
         return []
-    digest = hashlib.sha256(captured.encode("utf-8")).hexdigest()
+    digest = capture_digest(captured)
     if given is not None and given != digest:
         return [
             Problem(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, literal, or_, select
@@ -11,6 +12,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from archive.data.models import (
     Event,
+    FixityCheck,
+    Revision,
     Signature,
     Source,
     Statement,
@@ -159,3 +162,31 @@ def _events_citing(source_id: int) -> Select[Event]:
         .order_by(Event.date.desc().nulls_last(), Event.key)
         .options(selectinload(Event.people), selectinload(Event.statement))
     )
+
+
+@dataclass(frozen=True)
+class CaptureVerified:
+    """When a source's capture was last verified (the newest fixity check) and whether it
+    matched its SHA-256 then (None: the source changed since, so the check saw another)."""
+
+    check: int
+    finished: datetime
+    matched: bool | None
+
+
+def capture_verified(session: Session, source: Source) -> CaptureVerified | None:
+    """Return what the newest fixity check found of a source's captured text (None before
+    any check, or for a source with no text: a digest alone is nothing to check)."""
+    if source.capture_text is None:
+        return None
+    check = session.scalars(select(FixityCheck).order_by(FixityCheck.id.desc()).limit(1)).first()
+    if check is None:
+        return None
+    since = select(Revision.id).where(
+        Revision.record_type == "source",
+        Revision.record_key == source.key,
+        Revision.id > (check.head_revision or 0),
+    )
+    changed = session.scalar(since.limit(1)) is not None
+    matched = None if changed else source.key not in check.failed_captures
+    return CaptureVerified(check.id, check.finished_at, matched)

@@ -32,15 +32,32 @@ class Citation:
 
 
 def citation(
-    statement: Statement, signers: Sequence[str], url: str, version: int | None
+    statement: Statement,
+    signers: Sequence[str],
+    url: str,
+    version: int | None,
+    head: str | None,
 ) -> Citation:
-    """Return how to cite a statement at its permanent URL and a dataset version.
+    """Return how to cite a statement at its permanent URL, a dataset version and that
+    version's chain head (the digest of the whole history up to it, archive.data.fixity), so
+    that a reader can check any copy against the citation.
 
     ``signers``: the names of its first signatories who did not withdraw, in its order;
     SIGNERS_NEEDED of them are enough.
     """
     cited = authors(statement, signers)
-    return Citation(_plain(statement, cited, url, version), _bibtex(statement, cited, url, version))
+    edited = edition(version, head)
+    return Citation(
+        _plain(statement, cited, url, edited), _bibtex(statement, cited, url, version, edited)
+    )
+
+
+def edition(version: int | None, head: str | None) -> str:
+    """Return what follows the archive's name in a citation: the dataset version and its
+    chain head (", dataset version 42, chain head 0e7e...") or nothing."""
+    if version is None:
+        return ""
+    return f", dataset version {version}" + (f", chain head {head}" if head else "")
 
 
 def authors(statement: Statement, signers: Sequence[str]) -> tuple[list[str], bool]:
@@ -51,13 +68,10 @@ def authors(statement: Statement, signers: Sequence[str]) -> tuple[list[str], bo
     return (names[:1] if len(names) > MAX_AUTHORS else names), more
 
 
-def _plain(
-    statement: Statement, cited: tuple[list[str], bool], url: str, version: int | None
-) -> str:
+def _plain(statement: Statement, cited: tuple[list[str], bool], url: str, edition: str) -> str:
     """Return the plain-text reference."""
     names, more = cited
     who = ", ".join(names) + (" et al." if more else "")
-    edition = f", dataset version {version}" if version is not None else ""
     parts = [
         f"{who} ({date_text(statement.date)})." if who else f"({date_text(statement.date)}).",
         f"{statement.title} [{statement.kind.replace('_', ' ')}].",
@@ -68,12 +82,15 @@ def _plain(
 
 
 def _bibtex(
-    statement: Statement, cited: tuple[list[str], bool], url: str, version: int | None
+    statement: Statement,
+    cited: tuple[list[str], bool],
+    url: str,
+    version: int | None,
+    edition: str,
 ) -> str:
     """Return the BibTeX entry (a @misc, which every BibTeX style knows)."""
     names, more = cited
     author = " and ".join([f"{{{tex(name)}}}" for name in names] + (["others"] if more else []))
-    edition = f", dataset version {version}" if version is not None else ""
     fields = [
         ("author", f"{{{author}}}" if author else None),
         ("title", f"{{{tex(statement.title)}}}"),

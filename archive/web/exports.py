@@ -81,9 +81,11 @@ def index() -> str:
         }
         for table in TABLES
     ]
+    session = get_session()
     return render_template(
         "export.html",
-        version=revisions.dataset_version(get_session()),
+        version=revisions.dataset_version(session),
+        chain_head=revisions.chain_head(session),
         tables=tables,
         layouts=csv_layouts.LAYOUTS,
     )
@@ -105,8 +107,9 @@ def archive_zip() -> Response:
 @bp.get("/export/datapackage.json")
 def datapackage() -> Response:
     """Answer the data package describing the tables, whose paths lie beside it here."""
-    version = revisions.dataset_version(get_session())
-    described = package.datapackage(version, datetime.now(UTC))
+    session = get_session()
+    version = revisions.dataset_version(session)
+    described = package.datapackage(version, revisions.chain_head(session), datetime.now(UTC))
     body = json.dumps(described, indent=2, ensure_ascii=False) + "\n"
     response = Response(body, content_type="application/json")
     name = downloads.file_name([PACKAGE, "datapackage"], version, False, "json")

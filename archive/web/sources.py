@@ -3,7 +3,6 @@ JSON and CSV twins."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -13,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from archive import reads
+from archive.data.fixity import capture_digest
 from archive.data.models import Source
 from archive.data.snapshots import snapshot
 from archive.web import csv_layouts, csv_rows, downloads, formats, links
@@ -45,7 +45,7 @@ class Capture:
 def capture(source: Source) -> Capture:
     """Recompute the SHA-256 of a source's captured text, encoded as UTF-8."""
     text = source.capture_text
-    computed = hashlib.sha256(text.encode("utf-8")).hexdigest() if text is not None else None
+    computed = capture_digest(text) if text is not None else None
     return Capture(text, source.capture_sha256, computed)
 
 
@@ -76,6 +76,11 @@ class SourcePage:
     def capture(self) -> Capture:
         """Return the source's captured text checked against its stored digest."""
         return capture(self.source)
+
+    @cached_property
+    def verified(self) -> reads.sources.CaptureVerified | None:
+        """Return when the capture was last verified by ``archive verify``, and how it went."""
+        return reads.sources.capture_verified(self.session, self.source)
 
 
 def source_page(session: Session, key: str) -> SourcePage:
@@ -137,6 +142,19 @@ def source_json(page: SourcePage) -> dict[str, Any]:
             "totals": citing.totals,
         },
         "capture_matches": page.capture.matches,
+        "capture_verified": verified_json(page.verified),
+    }
+
+
+def verified_json(verified: reads.sources.CaptureVerified | None) -> dict[str, Any] | None:
+    """Return the newest fixity check of a capture as JSON: its number, when it finished (UTC)
+    and whether the capture matched (null: the source changed since); null before any check."""
+    if verified is None:
+        return None
+    return {
+        "check": verified.check,
+        "finished": verified.finished.isoformat(timespec="seconds") + "Z",
+        "matched": verified.matched,
     }
 
 

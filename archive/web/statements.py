@@ -158,7 +158,13 @@ def render(found: StatementPage) -> str:
         current=chosen_text(versions, request.args.get("lang")),
         chains=reads.sources.provenance(session, statement.sources),
         events=reads.statements.statement_events(session, statement.id),
-        citation=citation(statement, signers, url, revisions.dataset_version(session)),
+        citation=citation(
+            statement,
+            signers,
+            url,
+            revisions.dataset_version(session),
+            revisions.chain_head(session),
+        ),
     )
 
 
@@ -176,6 +182,7 @@ def statement_json(found: StatementPage) -> dict[str, Any]:
         "signatures": signatures,
         "events": [snapshot("event", event) for event in events],
         "dataset_version": revisions.dataset_version(session),
+        "chain_head": revisions.chain_head(session),
     }
 
 

@@ -19,7 +19,7 @@ from flask.testing import FlaskCliRunner
 from frictionless import Report, validate
 
 from archive.data.database import Database
-from archive.data.revisions import dataset_version
+from archive.data.revisions import chain_head, dataset_version
 from archive.export import package
 from tests.export.test_rows import (
     RICH,
@@ -129,9 +129,10 @@ def test_datapackage_declares_keys_references_codebook_and_version(
     after = datetime.now(UTC)
     package = _package(folder)
     with db.session() as session:
-        version = dataset_version(session)
+        version, head = dataset_version(session), chain_head(session)
     assert version > 0
     assert package["dataset_version"] == version
+    assert package["chain_head"] == head  # which a citation names beside the version
     assert package["version"] == f"{version}.0.0"
     assert package["profile"] == "tabular-data-package"
     created = package["created"]
@@ -176,10 +177,11 @@ def test_datapackage_declares_keys_references_codebook_and_version(
 
 def test_datapackage_tells_the_time_of_export_in_utc() -> None:
     auckland = datetime(2024, 3, 1, 12, 0, 30, 123456, tzinfo=ZoneInfo("Pacific/Auckland"))
-    described = package.datapackage(7, auckland)
+    described = package.datapackage(7, "ab" * 32, auckland)
     assert described["created"] == "2024-02-29T23:00:30Z"
     assert described["dataset_version"] == 7
-    assert {r["encoding"] for r in package.datapackage(7, auckland, True)["resources"]} == {
+    assert described["chain_head"] == "ab" * 32
+    assert {r["encoding"] for r in package.datapackage(7, None, auckland, True)["resources"]} == {
         "utf-8-sig"
     }
 

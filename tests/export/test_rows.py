@@ -422,8 +422,12 @@ def test_round_trip_through_an_empty_archive_is_byte_identical(
     exported, reimported = table_files(first), table_files(again)
     for name in TABLE_NAMES:
         assert exported[name] == reimported[name], name
-    # Only records were created, in both archives: the dataset versions agree too.
-    assert without_created(first) == without_created(again)
+    # Only records were created, in both archives: the dataset versions agree too. Their
+    # histories differ (the demo, then RICH, there; one import of the export here), and so do
+    # the chain heads, which stand for the history, not the tables.
+    first_package, again_package = without_created(first), without_created(again)
+    assert first_package.pop("chain_head") != again_package.pop("chain_head")
+    assert first_package == again_package
 
 
 # 4. Awkward text survives exactly; formulas are neutralised for spreadsheets.

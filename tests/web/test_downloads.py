@@ -16,7 +16,7 @@ from flask import Flask
 from werkzeug.test import TestResponse
 
 from archive.data.database import Database
-from archive.data.revisions import dataset_version
+from archive.data.revisions import chain_head, dataset_version
 from archive.importing.tables import TABLES
 from archive.index import search
 from archive.index.compiler import TimedOut
@@ -420,6 +420,10 @@ def test_export_page_is_the_codebook(demo: Flask, client: Any, db: Database) -> 
     assert ("/export", "Export") in page.find_all("nav", **{"class": "site"})[0].links()
     (shown,) = page.with_class("span", "dataset-version")
     assert shown.text() == str(version(db))
+    with db.session() as session:
+        head = chain_head(session)
+    assert head is not None
+    assert [code.text() for code in page.with_class("code", "chain-head")] == [head]
     links = page.links()
     assert ("/export.zip", "zip of plain CSV") in links
     assert ("/export.zip?excel=1", "zip of CSV for Excel") in links
@@ -445,6 +449,8 @@ def test_export_page_is_the_codebook(demo: Flask, client: Any, db: Database) -> 
 def test_export_page_without_data(client: Any) -> None:
     page = get_page(client, "/export")
     assert page.with_class("span", "dataset-version")[0].text() == "0"
+    assert page.with_class("code", "chain-head") == []  # no history, no chain
+    assert client.get("/export/datapackage.json").get_json()["chain_head"] is None
     assert get_csv(client, "/export/statements.csv").startswith("key,title,")
 
 
@@ -469,6 +475,8 @@ def test_zip_holds_every_table_as_served_alone(demo: Flask, client: Any, db: Dat
                 )
             package = json.loads(archive.read("datapackage.json"))
         assert package["dataset_version"] == v
+        with db.session() as session:
+            assert package["chain_head"] == chain_head(session)
         assert package["created"] == response.headers["X-Export-Time"]
         assert [r["path"] for r in package["resources"]] == [f"{t.name}.csv" for t in TABLES]
 
@@ -482,6 +490,8 @@ def test_datapackage_validates_beside_its_tables(
     check_headers(response, "/export/datapackage.json")
     package = response.get_json()
     assert package["dataset_version"] == version(db)
+    with db.session() as session:
+        assert package["chain_head"] == chain_head(session)
     assert response.headers["X-Dataset-Version"] == str(version(db))
     assert response.headers["X-Export-Time"] == package["created"]
     folder = tmp_path / "package"

@@ -110,10 +110,48 @@ def test_capture_starting_with_a_newline_keeps_it(
     assert "matches" in capture.with_class("p", "capture-check")[0].text()
 
 
+def verified(client: Any, key: str) -> tuple[str, Any]:
+    """Return what a source's page and JSON twin say of its capture's last fixity check."""
+    capture = section(get_page(client, f"/sources/{key}"), "capture-heading")
+    (said,) = capture.with_class("p", "fixity-check")
+    return said.text(), get_json(client, f"/sources/{key}.json")["capture_verified"]
+
+
+def test_source_page_says_when_its_capture_was_last_verified(
+    demo: Any, client: Any, runner: Any, db: Database, tmp_path: Path
+) -> None:
+    said, shown = verified(client, INKL)
+    assert "Not yet verified" in said and shown is None
+    assert runner.invoke(args=["verify"]).exit_code == 0
+    said, shown = verified(client, INKL)
+    assert shown == {"check": 1, "finished": shown["finished"], "matched": True}
+    assert said.startswith("Last verified by fixity check 1 (archive verify), finished ")
+    assert said.endswith(" UTC: the capture matched its SHA-256.")
+    assert shown["finished"][:16].replace("T", " ") in said
+
+    set_source(db, INKL, capture_text="Praise.")
+    assert runner.invoke(args=["verify"]).exit_code == 1
+    said, shown = verified(client, INKL)
+    assert said.endswith("the capture did not match its SHA-256.")
+    assert (shown["check"], shown["matched"]) == (2, False)
+
+    # Changed since the newest check: that check saw another capture.
+    again = {"key": INKL, "kind": "news", "capture_text": "A capture taken again."}
+    import_records(db, tmp_path, sources=[again])
+    said, shown = verified(client, INKL)
+    assert said.endswith("the source has changed since, so it was not verified in this form.")
+    assert (shown["check"], shown["matched"]) == (2, None)
+
+
 def test_source_without_capture_says_so(demo: Any, client: Any) -> None:
     capture = section(get_page(client, f"/sources/{TWITTER}"), "capture-heading")
     assert capture.text() == "Captured text No text of this source was captured."
     assert get_json(client, f"/sources/{TWITTER}.json")["capture_matches"] is None
+
+
+def test_a_source_without_capture_was_never_verified(demo: Any, client: Any, runner: Any) -> None:
+    assert runner.invoke(args=["verify"]).exit_code == 0
+    assert get_json(client, f"/sources/{TWITTER}.json")["capture_verified"] is None
 
 
 def test_records_citing_a_source(demo: Any, client: Any) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from archive.data.database import Database
-from archive.data.revisions import dataset_version
+from archive.data.revisions import chain_head, dataset_version
 from archive.web import statements as statement_views
 from tests.web.pages import (
     Node,
@@ -30,6 +30,12 @@ def version(db: Database) -> int:
     """Return the archive's dataset version."""
     with db.session() as session:
         return dataset_version(session)
+
+
+def head(db: Database) -> str | None:
+    """Return the archive's chain head."""
+    with db.session() as session:
+        return chain_head(session)
 
 
 def section(page: Node, heading_id: str) -> Node:
@@ -95,21 +101,23 @@ def test_chain_shows_sources_the_statement_reaches_only_through_others(
     assert "not listed by the statement" in texts[1]
 
 
-def test_cite_block_has_permanent_url_and_dataset_version(
+def test_cite_block_has_permanent_url_dataset_version_and_chain_head(
     demo: Any, client: Any, db: Database
 ) -> None:
     page = get_page(client, f"/statements/{RESIGNATION}")
     plain, bibtex = (pre.raw_text() for pre in section(page, "cite-heading").find_all("pre"))
     url = f"http://localhost/statements/{RESIGNATION}"
-    number = version(db)
-    assert number > 0
+    number, chain = version(db), head(db)
+    assert number > 0 and chain is not None and len(chain) == 64
+    edition = f"Dissent archive, dataset version {number}, chain head {chain}"
     assert plain == (
         "Ksenia Thorstrom et al. (September 2022). Municipal deputies demand Vladimir Putin's "
-        f"resignation [statement]. Dissent archive, dataset version {number}. {url}"
+        f"resignation [statement]. {edition}. {url}"
     )
     assert bibtex.startswith(f"@misc{{{RESIGNATION},\n")
     assert "  author = {{Ksenia Thorstrom} and others},\n" in bibtex
     assert "  year = {2022},\n  month = sep,\n" in bibtex
+    assert f"  howpublished = {{{edition}}},\n" in bibtex
     assert f"  version = {{{number}}},\n" in bibtex
     assert bibtex.endswith(f"  url = {{{url}}}\n}}")
     assert f"Dataset version {number}." in page.find_all("footer")[0].text()
@@ -228,6 +236,7 @@ def test_json_twin_holds_record_signatures_events_and_version(
     assert data["districts"] == ["ru/moscow", "ru/spb", "ru/spb/kolpino"]
     assert data["translations"][0]["language"] == "en"
     assert data["dataset_version"] == version(db)
+    assert data["chain_head"] == head(db)
     (signature,) = data["signatures"]
     assert signature["person"] == "ksenia-thorstrom"
     assert signature["person_name"] == "Ksenia Thorstrom"
