@@ -28,8 +28,8 @@ from archive.importing.tables import TABLES
 from archive.web.context import get_db, get_index
 
 PROGRESS_THRESHOLD = 2000
-# Commands of the benchmark package, which the app never imports: each is named here with its
-# summary (for ``archive --help``) and loaded only when it runs or shows its own help.
+# Commands of the benchmark package, which the app never imports, and of backups: each is named
+# here with its summary (for ``archive --help``) and loaded only when it runs or shows its help.
 LAZY_COMMANDS = {
     "bench": (
         "archive.bench.command:bench_command",
@@ -38,6 +38,14 @@ LAZY_COMMANDS = {
     "corpus": (
         "archive.bench.command:corpus_command",
         "Write a deterministic synthetic (fake) corpus as JSON import documents.",
+    ),
+    "backup": (
+        "archive.backup_commands:backup_command",
+        "Write every table, the whole history included, from one snapshot to a zip file.",
+    ),
+    "restore": (
+        "archive.backup_commands:restore_command",
+        "Restore a backup into an empty database, then bring search up to date.",
     ),
 }
 
