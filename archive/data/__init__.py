@@ -1,7 +1,7 @@
 """The data: the declarative base, the engine and its sessions with their write locks, the
 models (declarations only), the controlled vocabularies, the migration runner, revisioned
-writes with the dataset version, stored rows as whole records (snapshots), and the one
-batching helper.
+writes with the dataset version, stored rows as whole records (snapshots), backups of every
+table with their restore, and the one batching helper.
 
 May import: nothing of the archive outside this package. Knows no Flask.
 """
