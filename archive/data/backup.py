@@ -60,6 +60,7 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 # Rows fetched from a cursor, and inserted by one statement, at a time.
 ROWS_AT_ONCE = 1000
+WRITE_AT_ONCE = 1 << 20  # bytes
 
 Row = dict[str, Any]
 
@@ -147,13 +148,20 @@ def _write_table(session: Session, table: Table, member: IO[bytes]) -> dict[str,
     query = (
         select(table).order_by(*table.primary_key.columns).execution_options(yield_per=ROWS_AT_ONCE)
     )
+    # Lines go to the zip a megabyte at a time: one compressor call per line costs more than
+    # the compression itself.
+    lines: list[bytes] = []
+    buffered = 0
     for row in session.execute(query):
         values = row._mapping
         line = _dumps({name: encode(values[name]) for name, encode in encoders})
-        member.write(line)
-        digest.update(line)
-        size += len(line)
+        lines.append(line)
+        buffered += len(line)
         count += 1
+        if buffered >= WRITE_AT_ONCE:
+            size += _flush(lines, member, digest)
+            buffered = 0
+    size += _flush(lines, member, digest)
     return {
         "table": table.name,
         "member": member_of(table),
@@ -162,6 +170,15 @@ def _write_table(session: Session, table: Table, member: IO[bytes]) -> dict[str,
         "bytes": size,
         "sha256": digest.hexdigest(),
     }
+
+
+def _flush(lines: list[bytes], member: IO[bytes], digest: Any) -> int:
+    """Write the lines into the member and the digest, empty the list; return their size."""
+    chunk = b"".join(lines)
+    member.write(chunk)
+    digest.update(chunk)
+    lines.clear()
+    return len(chunk)
 
 
 def _dumps(row: Row) -> bytes:
