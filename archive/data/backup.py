@@ -258,6 +258,7 @@ def read_manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
             isinstance(entry, dict)
             and all(isinstance(entry.get(name), kind) for name, kind in fields.items())
             and isinstance(entry.get("sha256"), str)
+            and all(isinstance(column, str) for column in entry["columns"])
             for entry in members
         )
         and isinstance(manifest.get("dataset_version"), int)

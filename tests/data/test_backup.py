@@ -263,13 +263,11 @@ def edit_with_manifest(path: Path, old: bytes, new: bytes) -> None:
     )
 
 
-def another_revision(path: Path) -> None:
+def edit_manifest(path: Path, **changes: Any) -> None:
+    """Change fields of the manifest, and nothing else."""
+
     def change(name: str, data: bytes) -> bytes:
-        if name != MANIFEST:
-            return data
-        described = json.loads(data)
-        described["schema_revision"] = "0004"
-        return json.dumps(described).encode()
+        return json.dumps({**json.loads(data), **changes}).encode() if name == MANIFEST else data
 
     rewrite(path, change)
 
@@ -289,7 +287,18 @@ DAMAGE: dict[str, tuple[Callable[[Path], object], str]] = {
         lambda path: rewrite(path, lambda n, d: d if n != MANIFEST else b""),
         "manifest.json cannot be read",
     ),
-    "another schema revision": (another_revision, "written at schema revision 0004"),
+    "another schema revision": (
+        lambda path: edit_manifest(path, schema_revision="0004"),
+        "written at schema revision 0004",
+    ),
+    "another format version": (
+        lambda path: edit_manifest(path, format_version=2),
+        "format version 2 is not known",
+    ),
+    "a manifest of another shape": (
+        lambda path: edit_manifest(path, members=[{"table": "people", "columns": [1]}]),
+        "manifest.json does not describe the backup's members",
+    ),
     "a line that is not JSON": (
         lambda path: edit_with_manifest(path, b'"key":"ru/spb"}', b'"key":"ru/spb"'),
         "member tables/districts.jsonl, line",
