@@ -361,8 +361,8 @@ def _require_revision(database: Database, revision: str | None) -> None:
         return
     if revision == head:
         raise BackupRefused(
-            f"the database is at schema revision {current}, the backup at {revision}: "
-            "run `archive migrate` first"
+            f"the database is at schema revision {current or 'none (not migrated)'}, the "
+            f"backup at {revision}: run `archive migrate` first"
         )
     raise BackupRefused(
         f"the backup was written at schema revision {revision}, and this archive's newest is "
