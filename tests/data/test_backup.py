@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -198,6 +201,50 @@ def test_a_backup_reads_one_snapshot_while_another_writer_commits(
     backup.write_backup(database, path)
     assert counts(database)["people"] == before["people"] + 1
     assert {entry["table"]: entry["rows"] for entry in manifest(path)["members"]} == before
+
+
+def held(path: Path) -> tuple[int, dict[str, int]]:
+    """Return a backup's dataset version and rows per table, having checked that its
+    revisions are exactly versions 1..N."""
+    described = manifest(path)
+    revisions = members(path)["tables/revisions.jsonl"].splitlines()
+    numbers = [json.loads(line)["id"] for line in revisions]
+    assert numbers == list(range(1, described["dataset_version"] + 1))
+    return described["dataset_version"], {e["table"]: e["rows"] for e in described["members"]}
+
+
+@pytest.mark.slow
+def test_backups_taken_while_another_process_imports_hold_before_or_after(
+    demo: Flask, tmp_path: Path
+) -> None:
+    database = get_db(demo)
+    with database.session() as session:
+        first = (dataset_version(session), counts(database))
+    path = tmp_path / "people.json"
+    people = [{"key": f"person-{n}", "name": f"Person {n}"} for n in range(4000)]
+    path.write_text(json.dumps({"people": people}), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "ARCHIVE_"))}
+    env |= {
+        "ARCHIVE_DATABASE_URL": demo.config["DATABASE_URL"],
+        "ARCHIVE_INDEX_DIR": str(tmp_path / "other-index"),
+        "ARCHIVE_SECRET_KEY": "test",
+    }
+    archive = str(Path(sys.executable).parent / "archive")
+    process = subprocess.Popen([archive, "import", str(path)], env=env, stdout=subprocess.DEVNULL)
+    states: list[tuple[int, dict[str, int]]] = []
+    running = True
+    while running:  # backups one after another, the last after the import ended
+        running = process.poll() is None
+        target = tmp_path / f"backup-{len(states)}.zip"
+        backup.write_backup(database, target)
+        states.append(held(target))
+    assert process.wait(timeout=600) == 0
+    with database.session() as session:
+        last = (dataset_version(session), counts(database))
+    assert last[1]["people"] == first[1]["people"] + 4000
+    assert len(states) > 1
+    assert (states[0], states[-1]) == (first, last)
+    assert all(state in (first, last) for state in states)
 
 
 def test_a_failed_backup_leaves_the_older_file_whole(
