@@ -325,7 +325,9 @@ def restore_backup(database: Database, path: Path) -> int:
     Raises BackupRefused, having written nothing, when the backup is not sound
     (:func:`check_backup`), was written at another schema revision than the database's, does
     not fit the database's tables, or when the database holds any record. On PostgreSQL each
-    table's sequence is set past its largest id. The search index is the caller's to rebuild.
+    table's sequence is set past its largest id. The database's after-commit callbacks run
+    once the rows are in (the search index catches up, or rebuilds when that is quicker); an
+    index left from another database is the caller's to rebuild.
     """
     problems = check_backup(path)
     if problems:
