@@ -141,6 +141,34 @@ def test_restore_gives_back_every_row_the_version_the_export_and_search(
     assert target.test_cli_runner().invoke(args=["check"]).exit_code == 0
 
 
+def test_search_after_a_restore_holds_nothing_of_an_index_left_from_another_database(
+    filled: Flask, runner: FlaskCliRunner, tmp_path: Path, migrated_file: Path
+) -> None:
+    path = tmp_path / "archive.zip"
+    take_backup(runner, path)
+    (tmp_path / "other").mkdir()
+    other = make_app(tmp_path / "other", migrated_file)
+    ghost = tmp_path / "ghost.json"
+    letter = {"key": "ghost", "title": "Ghostly letter", "kind": "open_letter"}
+    ghost.write_text(json.dumps({"statements": [letter]}), encoding="utf-8")
+    try:
+        assert invoke(other.test_cli_runner(), "import", str(ghost)).exit_code == 0
+        assert other.test_client().get("/search.json?q=ghostly").get_json()["total"] == 1
+    finally:
+        close(other)
+    (tmp_path / "target").mkdir()
+    target = make_app(
+        tmp_path / "target", migrated_file, INDEX_DIR=str(tmp_path / "other" / "index")
+    )
+    try:
+        result = restore(target.test_cli_runner(), path)
+        assert result.exit_code == 0, result.output
+        assert target.test_client().get("/search.json?q=ghostly").get_json()["total"] == 0
+        assert target.test_cli_runner().invoke(args=["check"]).exit_code == 0
+    finally:
+        close(target)
+
+
 def test_the_restored_archive_takes_new_writes_and_backs_up_the_same_members(
     filled: Flask, runner: FlaskCliRunner, target: Flask, tmp_path: Path
 ) -> None:
