@@ -323,6 +323,16 @@ def drop_a_row(path: Path) -> None:
     rewrite(path, change)
 
 
+def flip_a_byte(path: Path) -> None:
+    """Change one byte in the middle of the revisions' compressed data, in place."""
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("tables/revisions.jsonl")
+    data = bytearray(path.read_bytes())
+    at = info.header_offset + 30 + len(info.filename) + len(info.extra) + info.compress_size // 2
+    data[at] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
 def edit_with_manifest(path: Path, old: bytes, new: bytes) -> None:
     """Change a member and write the manifest to agree with it (a sound-looking backup)."""
     rewrite(path, lambda name, data: data.replace(old, new))
@@ -354,6 +364,7 @@ DAMAGE: dict[str, tuple[Callable[[Path], object], str]] = {
         "is not a readable zip file",
     ),
     "a member edited": (edit_member, "member tables/districts.jsonl has SHA-256"),
+    "a byte changed in place": (flip_a_byte, "member tables/revisions.jsonl is damaged"),
     "a row dropped": (
         drop_a_row,
         "member tables/revisions.jsonl holds 16 rows, the manifest says 17",
