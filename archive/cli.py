@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import sys
@@ -18,7 +19,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from archive.data import migrations, verification
+from archive.data import backup, migrations, verification
 from archive.data.database import WriteBusy
 from archive.data.revisions import Tally, chain_head, dataset_version
 from archive.export import dialects
@@ -32,8 +33,8 @@ from archive.index.generations import IndexUnavailable, SearchIndex
 from archive.web.context import get_db, get_index
 
 PROGRESS_THRESHOLD = 2000
-# Commands of the benchmark package, which the app never imports: each is named here with its
-# summary (for ``archive --help``) and loaded only when it runs or shows its own help.
+# Commands of the benchmark package, which the app never imports, and of backups: each is named
+# here with its summary (for ``archive --help``) and loaded only when it runs or shows its help.
 LAZY_COMMANDS = {
     "bench": (
         "archive.bench.command:bench_command",
@@ -42,6 +43,14 @@ LAZY_COMMANDS = {
     "corpus": (
         "archive.bench.command:corpus_command",
         "Write a deterministic synthetic (fake) corpus as JSON import documents.",
+    ),
+    "backup": (
+        "archive.backup_commands:backup_command",
+        "Write every table, the whole history included, from one snapshot to a zip file.",
+    ),
+    "restore": (
+        "archive.backup_commands:restore_command",
+        "Restore a backup into an empty database, then bring search up to date.",
     ),
 }
 
@@ -436,13 +445,24 @@ def _say_waiting(seconds: float) -> None:
 
 @click.command("verify")
 @click.option("--json", "as_json", is_flag=True, help="Write the report as JSON.")
+@click.option(
+    "--backup",
+    "backups",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also check a backup file against its manifest (every member's size, rows and "
+    "SHA-256); may be given more than once.",
+)
 @with_appcontext
-def verify_command(as_json: bool) -> None:
-    """Recompute every capture's SHA-256 and walk the revision log's chain of digests; record
-    the run, name each failure and exit 1 on any."""
+def verify_command(as_json: bool, backups: tuple[Path, ...]) -> None:
+    """Recompute every capture's SHA-256 and walk the revision log's chain of digests (and
+    check the backups given against their manifests); record the run, name each failure and
+    exit 1 on any."""
     _require_schema()
     # Each further check returns its failures as one-line sentences (a backup's manifest).
-    further: list[Callable[[], Iterable[str]]] = []
+    further: list[Callable[[], Iterable[str]]] = [
+        functools.partial(_backup_failures, path) for path in backups
+    ]
     try:
         found = verification.verify(get_db(), further)
     except SQLAlchemyError as error:
@@ -460,6 +480,11 @@ def verify_command(as_json: bool) -> None:
         click.echo(_verification_summary(found), err=not found.ok)
     if not found.ok:
         sys.exit(1)
+
+
+def _backup_failures(path: Path) -> list[str]:
+    """Return what is wrong with a backup file, each sentence naming the file."""
+    return [f"backup {path}: {problem}" for problem in backup.check_backup(path)]
 
 
 def _reason(error: SQLAlchemyError) -> str:

@@ -4,6 +4,7 @@ named in one line, exit 1 on any."""
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -270,3 +271,28 @@ def test_the_migration_runs_on_an_empty_archive_too(tmp_path: Path) -> None:
     migrations.upgrade(database)
     migrations.check(database)
     database.dispose()
+
+
+def test_a_backup_is_checked_against_its_manifest_and_a_changed_member_is_named(
+    demo: Flask, runner: FlaskCliRunner, db: Database, tmp_path: Path
+) -> None:
+    sound = tmp_path / "archive.zip"
+    taken = runner.invoke(args=["backup", str(sound)])
+    assert taken.exit_code == 0, taken.output
+    assert verify(runner, "--backup", str(sound)).exit_code == 0
+    # One member rewritten with a changed row, the manifest left as it was.
+    changed = tmp_path / "changed.zip"
+    with zipfile.ZipFile(sound) as source, zipfile.ZipFile(changed, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "tables/people.jsonl":
+                data, edited = data.replace(b"Ksenia", b"Ksenya", 1), data
+                assert data != edited
+            target.writestr(item, data)
+    result = verify(runner, "--backup", str(sound), "--backup", str(changed))
+    assert result.exit_code == 1
+    failures = [line for line in result.output.splitlines() if line.startswith("failed:")]
+    assert len(failures) == 1, result.output
+    assert f"backup {changed}" in failures[0] and "tables/people.jsonl" in failures[0]
+    assert checks(db)[-1].ok is False
+    assert checks(db)[-1].failures == [failures[0].removeprefix("failed: ")]
