@@ -54,6 +54,20 @@ def poll(port: int, path: str, done: Callable[[Any], bool], seconds: float) -> A
         time.sleep(0.5)
 
 
+def archive(app: Flask, *args: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    """Run an `archive` command to its end on the app's database and index folder (or the
+    one ``ARCHIVE_INDEX_DIR`` names), in a process of its own."""
+    return subprocess.run(
+        [str(test_workers.BIN / "archive"), *args],
+        cwd=test_workers.ROOT,
+        env={**test_workers.environment(app), **environment},
+        capture_output=True,
+        text=True,
+        timeout=test_workers.COMMAND_SECONDS,
+        check=False,
+    )
+
+
 def test_search_says_it_lags_after_an_import_killed_past_its_commit_then_catches_up(
     demo: Flask, server: Server, tmp_path: Path
 ) -> None:
@@ -78,6 +92,9 @@ def test_search_says_it_lags_after_an_import_killed_past_its_commit_then_catches
         status, page = get(server.port, "/search?q=")
         assert status == 200
         assert f"do not include the latest {after - before:,} changes yet" in page.decode()
+        checked = archive(demo, "check")
+        assert checked.returncode == 1
+        assert f"the index lags {after - before} change(s) behind" in checked.stderr
     finally:
         writer.cancel()
     # No command: the workers' background catches up.
@@ -89,6 +106,7 @@ def test_search_says_it_lags_after_an_import_killed_past_its_commit_then_catches
     )
     assert caught_up["dataset_version"] == after
     assert caught_up["total"] == 3 + 40  # the demo's statements and the corpus's
+    assert archive(demo, "check").returncode == 0
     assert "Traceback" not in server.log.read_text(encoding="utf-8")
 
 
@@ -123,16 +141,7 @@ def test_an_import_whose_index_folder_cannot_be_written_saves_the_data_and_exits
     corpus.write(document, "S", seed=7, statements=5)
     database = get_db(demo)
     before = version(database)
-    environment = {**test_workers.environment(demo), "ARCHIVE_INDEX_DIR": str(blocker / "index")}
-    finished = subprocess.run(
-        [str(test_workers.BIN / "archive"), "import", str(document)],
-        cwd=test_workers.ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=test_workers.COMMAND_SECONDS,
-        check=False,
-    )
+    finished = archive(demo, "import", str(document), ARCHIVE_INDEX_DIR=str(blocker / "index"))
     assert finished.returncode == 1, finished.stdout + finished.stderr
     after = version(database)
     assert after > before  # the data is saved

@@ -18,7 +18,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -42,6 +41,8 @@ from archive.index import search
 from archive.index.search import run_search
 from archive.web.context import get_db, get_index
 from tests.conftest import close, row_counts
+from tests.web.served import free_port
+from tests.web.served import get as get_within
 
 pytestmark = pytest.mark.slow
 
@@ -121,14 +122,9 @@ class Readers:
 
 
 def get(port: int, path: str) -> tuple[int, bytes]:
-    """Request a path on its own connection (so that successive requests may reach any worker)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_SECONDS)
-    try:
-        connection.request("GET", path, headers={"Connection": "close"})
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
+    """Request a path on its own connection (so that successive requests may reach any
+    worker), waiting up to REQUEST_SECONDS for the answer."""
+    return get_within(port, path, timeout=REQUEST_SECONDS)
 
 
 def get_json(port: int, path: str) -> Any:
@@ -136,14 +132,6 @@ def get_json(port: int, path: str) -> Any:
     status, body = get(port, path)
     assert status == 200, f"{path} answered {status}: {body[:500]!r}"
     return json.loads(body)
-
-
-def free_port() -> int:
-    """Return a loopback TCP port that nothing listens on now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def environment(app: Flask) -> dict[str, str]:
