@@ -1,6 +1,7 @@
 """Text analysis for the search index: language-aware words and script-neutral names.
 
-Words of running text are folded (case, ё to е, accents on Latin letters) and stemmed by the
+Words of running text (letters with their combining marks, joined by hyphens and apostrophes)
+are folded (case, ё to е, apostrophes, marks, Latin letters such as ł, ø and ß) and stemmed by the
 language their script says: Cyrillic words with the Russian Snowball stemmer and stop words,
 Latin words with the English ones. A query goes through the same analysis, so "отставка" meets
 "отставки" and "resign" meets "resignation".
@@ -30,8 +31,56 @@ from whoosh.lang import stemmer_for_language, stopwords_for_language
 from archive.identity.names import name_key as neutral_word_key
 from archive.index import whoosh_private
 
-WORD_RE = r"\w+(?:[-'’]\w+)*"
+
+def _mark_ranges() -> str:
+    """Return a regular-expression class body of every combining mark (Unicode categories Mn,
+    Mc and Me) in the planes where marks are assigned (0-1 and 14)."""
+    ranges: list[tuple[int, int]] = []
+    for code in (*range(0x20000), *range(0xE0000, 0xE1000)):
+        if unicodedata.category(chr(code))[0] == "M":
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return "".join(
+        re.escape(chr(low)) + (f"-{re.escape(chr(high))}" if high > low else "")
+        for low, high in ranges
+    )
+
+
+# A combining mark belongs to the word it follows: Python's \w leaves marks out, so a mark
+# that NFC cannot merge into its letter (Arabic vowel signs, a Russian stress mark, the second
+# mark of a Vietnamese letter) would otherwise cut the word in two.
+MARKS = _mark_ranges()
+LETTERS = rf"[\w{MARKS}]"
+# A word: letters and marks, joined by hyphens and apostrophes (U+0027, U+2019; U+02BC, the
+# modifier letter apostrophe, is a letter to \w already).
+WORD_RE = rf"{LETTERS}+(?:[-'’]{LETTERS}+)*"
+# A word of a name: letters and marks, joined by apostrophes ("Дар’я", "O'Brien"); a hyphen
+# parts two names ("Торстрем-Ёлкина").
+NAME_WORD_RE = rf"{LETTERS}+(?:['’]{LETTERS}+)*"
 CYRILLIC_RE = re.compile(r"[\u0400-\u04ff]")
+# Apostrophes that are one character for matching: U+2019 and U+02BC (the Ukrainian
+# apostrophe) are read as U+0027.
+APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'"})
+# Latin letters that Unicode does not decompose into a base letter and a mark, folded to the
+# letters they are written with where the font or keyboard lacks them (as in names).
+LATIN_LETTERS = str.maketrans(
+    {
+        "ł": "l",
+        "ø": "o",
+        "æ": "ae",
+        "œ": "oe",
+        "ß": "ss",
+        "đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "\u0131": "i",  # dotless i
+        "ħ": "h",
+        "ŧ": "t",
+        "ŀ": "l",
+    }
+)
 STOP_WORDS = {
     "ru": frozenset(stopwords_for_language("ru")),
     "en": frozenset(stopwords_for_language("en")),
@@ -45,11 +94,14 @@ def language_of(word: str) -> str:
 
 @lru_cache(maxsize=500_000)
 def fold(word: str) -> str:
-    """Fold case, ё to е and, on Latin letters only, accents (й and ё must keep their marks)."""
-    word = word.lower().replace("ё", "е")
+    """Fold case, ё to е, apostrophes to ', and marks: in Cyrillic only those that are not
+    part of a letter (й keeps its breve; a stress mark goes), elsewhere every mark (accents,
+    Arabic vowel signs) and the Latin letters of LATIN_LETTERS."""
+    word = word.lower().translate(APOSTROPHES)
     if CYRILLIC_RE.search(word):
-        return word
-    decomposed = unicodedata.normalize("NFKD", word)
+        composed = unicodedata.normalize("NFC", word).replace("ё", "е")
+        return "".join(c for c in composed if not unicodedata.combining(c))
+    decomposed = unicodedata.normalize("NFKD", word.translate(LATIN_LETTERS))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
@@ -158,4 +210,4 @@ def plain_analyzer() -> Any:
 
 def name_analyzer() -> Any:
     """Return the analyzer of names: words reduced to script-neutral keys."""
-    return WordAnalyzer(r"\w+", name_key)
+    return WordAnalyzer(NAME_WORD_RE, name_key)

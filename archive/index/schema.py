@@ -14,7 +14,7 @@ from archive.index import analysis
 
 META_ID = "meta"  # the document holding the dataset version the index reflects, and its format
 # Bump when documents or the schema change shape: an index of another format is rebuilt.
-DOCUMENT_FORMAT = 4
+DOCUMENT_FORMAT = 5
 
 SCHEMA = Schema(
     id=ID(unique=True, stored=True),
