@@ -47,9 +47,9 @@ def restore_command(file: Path) -> None:
     started = time.perf_counter()
     with database.session() as session:
         empty = dataset_version(session) == 0
-    if empty and index.reflects() != 0:
-        # An index left from another database: the catch-up that follows the restore's commit
-        # must start from this empty one.
+    if empty:
+        # An index of this empty database (none may be there yet, or one left from another
+        # database): the catch-up that follows the restore's commit starts from it.
         index.rebuild()
     try:
         version = restore_backup(database, file)
