@@ -1,8 +1,9 @@
 """Fixity checks (``archive verify``): every capture's SHA-256 recomputed, the revision log's
 chain walked from the first revision to the newest, and the run recorded in ``fixity_checks``.
 
-Both are read from one snapshot, a batch at a time in id order, so that memory stays flat for
-millions of revisions. The digests are those of archive.data.fixity.
+Both are read from one snapshot, streamed a batch at a time in id order (``yield_per``: a
+server-side cursor on PostgreSQL), so that memory stays flat for millions of revisions. The
+digests are those of archive.data.fixity.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from archive.data import fixity
 from archive.data.database import Database
 from archive.data.models import Changeset, FixityCheck, Revision, Source
 
-# Rows read per query: revisions are small; captures may be long texts.
+# Rows fetched at a time: revisions are small; captures may be long texts.
 REVISION_BATCH = 2000
 CAPTURE_BATCH = 200
 
@@ -88,17 +89,14 @@ def check_captures(session: Session, found: Verification) -> None:
 def _captures(session: Session) -> Iterator[tuple[str, str, str | None]]:
     """Yield (key, captured text, stored SHA-256) of every source with a text, in id order."""
     query = (
-        select(Source.id, Source.key, Source.capture_text, Source.capture_sha256)
+        select(Source.key, Source.capture_text, Source.capture_sha256)
         .where(Source.capture_text.is_not(None))
         .order_by(Source.id)
-        .limit(CAPTURE_BATCH)
+        .execution_options(yield_per=CAPTURE_BATCH)
     )
-    last = 0
-    while rows := session.execute(query.where(Source.id > last)).all():
-        for _id, key, text, stored in rows:
-            if text is not None:  # as the query asks: narrows the type
-                yield key, text, stored
-        last = rows[-1].id
+    for key, text, stored in session.execute(query):
+        if text is not None:  # as the query asks: narrows the type
+            yield key, text, stored
 
 
 def walk_chain(session: Session, found: Verification) -> None:
@@ -141,12 +139,9 @@ def _revisions(session: Session) -> Iterator[Any]:
         )
         .outerjoin(Changeset, Changeset.id == Revision.changeset_id)
         .order_by(Revision.id)
-        .limit(REVISION_BATCH)
+        .execution_options(yield_per=REVISION_BATCH)
     )
-    last = 0
-    while rows := session.execute(query.where(Revision.id > last)).all():
-        yield from rows
-        last = rows[-1].id
+    yield from session.execute(query)
 
 
 def _sides(row: Any) -> tuple[Any, Any]:

@@ -34,6 +34,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from archive.bench import corpus
+from archive.bench.pages import free_port
 from archive.data.database import Database
 from archive.data.models import District, Revision, Statement
 from archive.importing import importer
@@ -41,7 +42,6 @@ from archive.index import search
 from archive.index.search import run_search
 from archive.web.context import get_db, get_index
 from tests.conftest import close, row_counts
-from tests.web.served import free_port
 from tests.web.served import get as get_within
 
 pytestmark = pytest.mark.slow
